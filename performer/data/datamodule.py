@@ -1,0 +1,172 @@
+"""PerformerDataModule: from VCF + FASTA + expression files to same-gene batches of personal sequences."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader
+
+from performer.data.cohort import Cohort, read_id_map
+from performer.data.dataset import GenePeopleDataset, collate_batch, read_windows
+from performer.data.expression import read_expression_bed, read_gene_table
+from performer.data.personal import PersonalSequences
+from performer.data.sampler import EvalBatchSampler, SameGeneBatchSampler
+from performer.data.simulate import demo_cache_dir, ensure_demo_cohort
+from performer.data.splits import SPLITS, PeopleSplit, make_split
+
+log = logging.getLogger(__name__)
+
+
+class PerformerDataModule(L.LightningDataModule):
+    """Streams dosage-averaged personal sequences of a cohort, one gene per micro-batch.
+
+    Args:
+        root: folder the file names below are relative to (absolute names are kept as given);
+            with ``simulate=True`` and no root, the demo cohort's cache folder.
+        vcf, fasta, expression: genotypes (indexed VCF/BCF), reference FASTA, expression BED.
+        gene_table: optional GTF or gene TSV for symbols and strands.
+        id_map: optional TSV mapping expression IDs to VCF sample names.
+        simulate: generate the demo cohort into ``root`` if it is not there (``prepare_data``).
+        genes: gene symbols or IDs to train on; None or empty means every gene of the expression file.
+        window_bp: input length in bp, TSS at index ``window_bp // 2``.
+        batch_size, accumulate: micro-batch size and micro-batches per optimiser step.
+        eval_batch_size: tune/test batch size (default ``batch_size``).
+        fold, n_folds, split_seed: the cross-validation split of the people (see ``splits.py``).
+        splits_dir: read the split from ``train.txt``/``tune.txt``/``test.txt`` there instead.
+        seed: base seed of the training epochs' draws.
+        num_workers: DataLoader worker processes.
+        strict, pass_only, missing: VCF handling (see ``variants.VariantReader``).
+
+    After :meth:`setup`: ``cohort``, ``split``, ``gene_ids``, ``gene_names``, ``people`` (person
+    IDs; the ``person`` index of a batch points into it) and ``datasets`` (``train``/``tune``/``test``).
+    """
+
+    def __init__(
+        self,
+        vcf: str,
+        fasta: str,
+        expression: str,
+        root: str | None = None,
+        gene_table: str | None = None,
+        id_map: str | None = None,
+        simulate: bool = False,
+        genes: list[str] | None = None,
+        window_bp: int = 49_152,
+        batch_size: int = 32,
+        accumulate: int = 4,
+        eval_batch_size: int | None = None,
+        fold: int = 0,
+        n_folds: int = 3,
+        split_seed: int = 0,
+        splits_dir: str | None = None,
+        seed: int = 0,
+        num_workers: int = 0,
+        strict: bool = True,
+        pass_only: bool = True,
+        missing: str = "ref",
+    ):
+        super().__init__()
+        if simulate and root is None:
+            root = str(demo_cache_dir())
+        self.root = Path(root) if root is not None else None
+        self.simulate = simulate
+        self.paths = {
+            name: self._path(value)
+            for name, value in dict(vcf=vcf, fasta=fasta, expression=expression, gene_table=gene_table, id_map=id_map).items()
+        }
+        self.requested_genes = list(genes or [])
+        self.window_bp = window_bp
+        self.batch_size = batch_size
+        self.accumulate = accumulate
+        self.eval_batch_size = eval_batch_size or batch_size
+        self.fold, self.n_folds, self.split_seed = fold, n_folds, split_seed
+        self.splits_dir = splits_dir
+        self.seed = seed
+        self.num_workers = num_workers
+        self.variant_options = dict(strict=strict, pass_only=pass_only, missing=missing)
+        self.datasets: dict[str, GenePeopleDataset] = {}
+
+    def _path(self, value: str | None) -> Path | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() or self.root is None else self.root / path
+
+    def prepare_data(self) -> None:
+        """Generate the demo cohort on first use (``simulate=True``); a no-op otherwise."""
+        if self.simulate:
+            ensure_demo_cohort(self.root)
+
+    def setup(self, stage: str | None = None) -> None:
+        """Join the cohort, resolve genes, split people and read every gene's window (once)."""
+        if self.datasets:
+            return
+        expression = read_expression_bed(self.paths["expression"])
+        gene_table = read_gene_table(self.paths["gene_table"]) if self.paths["gene_table"] else None
+        id_map = read_id_map(self.paths["id_map"]) if self.paths["id_map"] else None
+        sequences = PersonalSequences(self.paths["fasta"], self.paths["vcf"], **self.variant_options)
+        self.cohort = Cohort(expression, sequences.samples, gene_table, id_map)
+        queries = self.requested_genes or list(self.cohort.genes.index)
+        self.gene_ids = list(dict.fromkeys(self.cohort.resolve(q) for q in queries))
+        self.gene_names = [self.cohort.gene_name(g) for g in self.gene_ids]
+        self.people = self.cohort.people
+
+        if self.splits_dir:
+            self.split = PeopleSplit.load(self.splits_dir).restrict(self.people)
+        else:
+            self.split = make_split(self.people, fold=self.fold, n_folds=self.n_folds, seed=self.split_seed)
+        log.info("people split (fold %d): %s", self.fold, {s: len(self.split[s]) for s in SPLITS})
+
+        genes = self.cohort.genes.loc[self.gene_ids]
+        vcf_samples = [self.cohort.vcf_sample[p] for p in self.people]
+        windows = read_windows(sequences, genes, vcf_samples, self.window_bp)
+        row = {p: i for i, p in enumerate(self.people)}
+        for split in SPLITS:
+            gene, person, target = [], [], []
+            for g, gene_id in enumerate(self.gene_ids):
+                values = self.cohort.targets(gene_id, self.split[split])
+                gene.append(np.full(len(values), g))
+                person.append([row[p] for p in values.index])
+                target.append(values.to_numpy())
+            self.datasets[split] = GenePeopleDataset(
+                windows, np.concatenate(gene), np.concatenate(person), np.concatenate(target)
+            )
+        log.info(
+            "%d genes; items per split: %s", len(self.gene_ids), {s: len(d) for s, d in self.datasets.items()}
+        )
+
+    def _replicas(self) -> tuple[int, int]:
+        trainer = self._trainer
+        return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
+
+    def _loader(self, dataset: GenePeopleDataset, batch_sampler) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_sampler=batch_sampler,
+            collate_fn=collate_batch,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        world, rank = self._replicas()
+        dataset = self.datasets["train"]
+        sampler = SameGeneBatchSampler(
+            dataset.groups(), self.batch_size, self.accumulate, seed=self.seed, num_replicas=world, rank=rank
+        )
+        return self._loader(dataset, sampler)
+
+    def eval_dataloader(self, split: str) -> DataLoader:
+        """Loader over every person of every gene of ``split`` (``tune`` or ``test``), this rank's share."""
+        world, rank = self._replicas()
+        dataset = self.datasets[split]
+        return self._loader(dataset, EvalBatchSampler(dataset.groups(), self.eval_batch_size, world, rank))
+
+    def val_dataloader(self) -> DataLoader:
+        return self.eval_dataloader("tune")
+
+    def test_dataloader(self) -> DataLoader:
+        return self.eval_dataloader("test")

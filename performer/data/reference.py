@@ -1,0 +1,131 @@
+"""Reference genome access: pyfaidx reads, N padding past contig ends, contig aliases.
+
+Coordinates are 0-based half-open throughout (``start`` inclusive, ``end`` exclusive).
+One-hot channel order is ``A, C, G, T``; ``N`` and every other IUPAC code encode as all zeros,
+and soft-masked (lowercase) bases count as their uppercase base (ARCHITECTURE.md, "input").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pyfaidx
+
+log = logging.getLogger(__name__)
+
+BASES = "ACGT"
+N_CODE = 4
+"""Base code of ``N`` (and of any non-ACGT symbol) in :func:`encode_bases`."""
+
+_CODE_TABLE = np.full(256, N_CODE, dtype=np.uint8)
+for _i, _b in enumerate(BASES):
+    _CODE_TABLE[ord(_b)] = _i
+    _CODE_TABLE[ord(_b.lower())] = _i
+
+_ONE_HOT_TABLE = np.zeros((5, 4), dtype=np.uint8)
+_ONE_HOT_TABLE[np.arange(4), np.arange(4)] = 1
+
+
+def encode_bases(seq: str) -> np.ndarray:
+    """Map a DNA string to base codes 0-3 (``A,C,G,T``), 4 for ``N`` and other symbols.
+
+    Returns a uint8 array of shape ``(len(seq),)``. Lowercase is treated as uppercase.
+    """
+    return _CODE_TABLE[np.frombuffer(seq.encode("ascii"), dtype=np.uint8)]
+
+
+def codes_to_one_hot(codes: np.ndarray) -> np.ndarray:
+    """Base codes of shape ``(..., L)`` -> uint8 one-hot of shape ``(..., L, 4)``; code 4 -> zeros."""
+    return _ONE_HOT_TABLE[codes]
+
+
+def one_hot_encode(seq: str) -> np.ndarray:
+    """DNA string -> uint8 one-hot of shape ``(len(seq), 4)``, channels ``A,C,G,T``, ``N`` = zeros."""
+    return codes_to_one_hot(encode_bases(seq))
+
+
+def contig_aliases(name: str) -> list[str]:
+    """Candidate spellings of a contig name: itself, then with ``chr`` added or removed.
+
+    ``chrM`` and ``MT`` are treated as the same contig. Example: ``"22" -> ["22", "chr22"]``.
+    """
+    bare = name[3:] if name.lower().startswith("chr") else name
+    candidates = [name, bare, "chr" + bare]
+    if bare.upper() in {"M", "MT"}:
+        candidates += ["chrM", "MT", "M", "chrMT"]
+    return list(dict.fromkeys(candidates))
+
+
+def resolve_contig(name: str, available: Iterable[str], source: str = "file") -> str:
+    """Return the spelling of contig ``name`` used by ``available`` (``chr22`` == ``22``).
+
+    Raises:
+        KeyError: no alias of ``name`` is in ``available``; the message names ``source`` and
+            lists some contigs it does have.
+    """
+    available = list(available)
+    present = set(available)
+    for candidate in contig_aliases(name):
+        if candidate in present:
+            return candidate
+    raise KeyError(
+        f"contig {name!r} is not in {source} (contigs there: {', '.join(available[:10])}"
+        f"{', ...' if len(available) > 10 else ''}); check the genome build and contig names"
+    )
+
+
+class ReferenceGenome:
+    """A FASTA reference read through pyfaidx (the ``.fai`` index is built if missing).
+
+    Windows that run past either end of a contig are padded with ``N`` (all-zero one-hot rows),
+    so a TSS-centred window near a chromosome end keeps its length and centre.
+
+    Args:
+        path: FASTA file (plain or bgzipped) with or beside its ``.fai`` index.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"reference FASTA not found: {self.path}")
+        self._fasta = pyfaidx.Fasta(str(self.path), as_raw=True, sequence_always_upper=True)
+        self.contigs = list(self._fasta.keys())
+
+    def contig(self, name: str) -> str:
+        """This FASTA's spelling of contig ``name`` (see :func:`resolve_contig`)."""
+        return resolve_contig(name, self.contigs, source=f"reference FASTA {self.path}")
+
+    def contig_length(self, name: str) -> int:
+        """Length in bp of contig ``name`` (any alias)."""
+        return len(self._fasta[self.contig(name)])
+
+    def fetch(self, chrom: str, start: int, end: int) -> str:
+        """Uppercase sequence of ``[start, end)`` (0-based half-open), ``N``-padded off the contig.
+
+        Returns a string of exactly ``end - start`` characters.
+
+        Raises:
+            ValueError: ``end < start``.
+            KeyError: unknown contig.
+        """
+        if end < start:
+            raise ValueError(f"window end {end} is before its start {start}")
+        contig = self.contig(chrom)
+        length = len(self._fasta[contig])
+        lo, hi = max(start, 0), min(end, length)
+        inner = self._fasta[contig][lo:hi] if hi > lo else ""
+        return "N" * (lo - start) + inner + "N" * (end - start - (lo - start) - len(inner))
+
+    def codes(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """Base codes (uint8, shape ``(end - start,)``, 0-3 = ``A,C,G,T``, 4 = ``N``) of a window."""
+        return encode_bases(self.fetch(chrom, start, end))
+
+    def one_hot(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """One-hot window: uint8 of shape ``(end - start, 4)``, channels ``A,C,G,T``, ``N`` = zeros."""
+        return codes_to_one_hot(self.codes(chrom, start, end))

@@ -1,0 +1,405 @@
+"""Tests for performer.data.simulate (the demo cohort simulator)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pathlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from cyvcf2 import VCF
+from pyfaidx import Fasta
+from scipy import stats
+
+from performer.data import simulate
+from performer.data.simulate import (
+    COHORT_FILES,
+    DEMO_GENES,
+    demo_cache_dir,
+    ensure_demo_cohort,
+    main,
+    simulate_cohort,
+)
+
+SMALL = dict(seed=0, n_people=60, genes=DEMO_GENES[:4], locus_bp=65_536)
+
+
+def _decompressed(path: pathlib.Path) -> bytes:
+    with gzip.open(path, "rb") as handle:
+        return handle.read()
+
+
+def _read_expression(cohort: pathlib.Path) -> pd.DataFrame:
+    return pd.read_csv(cohort / "expression.bed.gz", sep="\t", compression="gzip")
+
+
+def _read_vcf(cohort: pathlib.Path) -> list[dict]:
+    """All VCF records as dicts; ``hap`` is (2 * n_people,) int8 of ALT calls."""
+    records = []
+    vcf = VCF(str(cohort / "genotypes.vcf.gz"))
+    for v in vcf:
+        gt = np.array(v.genotypes)  # (n_people, 3): allele, allele, phased
+        records.append(
+            dict(
+                chrom=v.CHROM,
+                pos=v.POS,
+                id=v.ID,
+                ref=v.REF,
+                alt=list(v.ALT),
+                filter=v.FILTER,
+                af=v.INFO.get("AF"),
+                phased=gt[:, 2].astype(bool),
+                hap=gt[:, :2].reshape(-1).astype(np.int8),
+            )
+        )
+    vcf.close()
+    return records
+
+
+@pytest.fixture(scope="module")
+def small_cohort(tmp_path_factory) -> pathlib.Path:
+    return simulate_cohort(tmp_path_factory.mktemp("small"), **SMALL)
+
+
+@pytest.fixture(scope="module")
+def small_vcf(small_cohort) -> list[dict]:
+    return _read_vcf(small_cohort)
+
+
+@pytest.fixture(scope="module")
+def full_btnl3_cohort(tmp_path_factory) -> pathlib.Path:
+    """Full-size cohort (300 people) restricted to the learnable gene."""
+    return simulate_cohort(
+        tmp_path_factory.mktemp("btnl3"), seed=0, n_people=300, genes=DEMO_GENES[:1]
+    )
+
+
+def test_demo_genes():
+    assert DEMO_GENES[0] == "BTNL3"
+    assert {"ZFP57", "PPIF", "ERAP2", "CHURC1", "PEX6", "NUDT2", "GSTM3"} <= set(DEMO_GENES)
+    assert len(set(DEMO_GENES)) == len(DEMO_GENES) >= 15
+    assert "simulated stand-ins" in simulate.__doc__.lower()
+
+
+def test_all_files_written(small_cohort):
+    for name in COHORT_FILES:
+        assert (small_cohort / name).is_file(), name
+    assert "simulated" in (small_cohort / "README.md").read_text().lower()
+
+
+def test_deterministic_for_seed(small_cohort, small_vcf, tmp_path):
+    again = simulate_cohort(tmp_path / "again", **SMALL)
+    for name in ("expression.bed.gz", "genotypes.vcf.gz"):
+        assert _decompressed(again / name) == _decompressed(small_cohort / name), name
+    for name in ("reference.fa", "genes.tsv", "truth.tsv", "heritability.tsv"):
+        assert (again / name).read_bytes() == (small_cohort / name).read_bytes(), name
+
+    other = simulate_cohort(tmp_path / "other", **{**SMALL, "seed": 1})
+    other_vcf = _read_vcf(other)
+    assert [r["pos"] for r in other_vcf] != [r["pos"] for r in small_vcf]
+    assert not np.allclose(
+        _read_expression(other).iloc[:, 4:].to_numpy(),
+        _read_expression(small_cohort).iloc[:, 4:].to_numpy(),
+    )
+    assert (other / "reference.fa").read_bytes() != (small_cohort / "reference.fa").read_bytes()
+
+
+def test_reference_layout(small_cohort):
+    n_genes = len(SMALL["genes"])
+    fasta = Fasta(str(small_cohort / "reference.fa"), as_raw=True)
+    assert list(fasta.keys()) == ["chr1"]
+    seq = fasta["chr1"][:]
+    assert len(seq) == n_genes * 100_000 + 20_000
+    assert set(seq) == set("ACGT")
+    gc = (seq.count("G") + seq.count("C")) / len(seq)
+    assert 0.38 < gc < 0.44
+    lines = (small_cohort / "reference.fa").read_text().splitlines()
+    assert lines[0] == ">chr1"
+    assert all(len(line) == 60 for line in lines[1:-1])
+    assert 0 < len(lines[-1]) <= 60
+
+
+def test_vcf_header_and_samples(small_cohort):
+    vcf = VCF(str(small_cohort / "genotypes.vcf.gz"))
+    assert vcf.samples == [f"SIM{i:04d}" for i in range(1, SMALL["n_people"] + 1)]
+    header = vcf.raw_header
+    assert header.startswith("##fileformat=VCFv4.2\n")
+    assert f"##contig=<ID=chr1,length={len(SMALL['genes']) * 100_000 + 20_000}>" in header
+    assert "##FORMAT=<ID=GT," in header
+    assert "##INFO=<ID=AF," in header
+    vcf.close()
+    assert (small_cohort / "genotypes.vcf.gz.tbi").is_file()
+
+
+def test_vcf_records_are_sorted_phased_biallelic_snvs(small_vcf):
+    n_hap = 2 * SMALL["n_people"]
+    assert len(small_vcf) > 100 * len(SMALL["genes"])
+    positions = [r["pos"] for r in small_vcf]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == len(positions)
+    for r in small_vcf:
+        assert r["chrom"] == "chr1"
+        assert r["id"] == f"sim_chr1_{r['pos']}"
+        assert r["filter"] is None  # cyvcf2 reports PASS as None
+        assert len(r["ref"]) == 1 and r["ref"] in "ACGT"
+        assert len(r["alt"]) == 1 and r["alt"][0] in "ACGT" and r["alt"][0] != r["ref"]
+        assert r["phased"].all()
+        assert set(np.unique(r["hap"])) <= {0, 1}
+        alt_count = int(r["hap"].sum())
+        assert 0 < alt_count < n_hap
+        assert r["af"] == pytest.approx(alt_count / n_hap, rel=1e-5)
+
+
+def test_variants_lie_in_loci(small_vcf):
+    locus_bp = SMALL["locus_bp"]
+    for r in small_vcf:
+        offset = (r["pos"] - 1 - 10_000) % 100_000
+        assert offset < locus_bp
+
+
+def test_vcf_ref_matches_fasta(small_cohort, small_vcf):
+    fasta = Fasta(str(small_cohort / "reference.fa"), as_raw=True)
+    seq = fasta["chr1"][:]
+    for r in small_vcf:
+        assert seq[r["pos"] - 1] == r["ref"], r["pos"]
+
+
+def test_genes_and_expression_bed_agree(small_cohort):
+    genes = pd.read_csv(small_cohort / "genes.tsv", sep="\t")
+    assert list(genes.columns) == ["gene_id", "gene_name", "chrom", "tss", "strand"]
+    assert list(genes.gene_name) == list(SMALL["genes"])
+    assert list(genes.gene_id) == [f"ENSGSIM{k:05d}.1" for k in range(1, len(genes) + 1)]
+    assert set(genes.strand) <= {"+", "-"}
+    expected_tss = [k * 100_000 + 10_000 + SMALL["locus_bp"] // 2 for k in range(len(genes))]
+    assert list(genes.tss) == expected_tss
+
+    with gzip.open(small_cohort / "expression.bed.gz", "rt") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+    assert header[:4] == ["#chr", "start", "end", "gene_id"]
+    assert header[4:] == [f"SIM{i:04d}" for i in range(1, SMALL["n_people"] + 1)]
+
+    bed = _read_expression(small_cohort)
+    assert list(bed["start"]) == sorted(bed["start"])
+    assert (bed["#chr"] == "chr1").all()
+    merged = genes.merge(bed, on="gene_id")
+    assert len(merged) == len(genes)
+    assert (merged["end"] - 1 == merged["tss"]).all()
+    assert (merged["start"] == merged["tss"]).all()
+
+
+def test_expression_is_inverse_normal(small_cohort):
+    bed = _read_expression(small_cohort)
+    values = bed.iloc[:, 4:].to_numpy(dtype=float)
+    n = values.shape[1]
+    blom = stats.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))
+    for row in values:
+        assert len(np.unique(row)) == n  # no ties
+        assert abs(row.mean()) < 1e-5
+        assert row.std() == pytest.approx(blom.std(), rel=1e-4)
+        assert 0.95 < row.std() < 1.0
+        np.testing.assert_allclose(np.sort(row), blom, rtol=1e-5, atol=1e-6)
+
+
+def test_heritability_table(small_cohort):
+    her = pd.read_csv(small_cohort / "heritability.tsv", sep="\t")
+    assert list(her.columns) == ["gene_id", "gene_name", "h2", "n_causal"]
+    assert list(her.gene_name) == list(SMALL["genes"])
+    assert her.h2.iloc[0] == 0.6
+    assert (her.h2.iloc[1:] < 0.6).all() and (her.h2 >= 0).all()
+    assert (her.h2 == 0).sum() == 2
+    assert (her.n_causal[her.h2 == 0] == 0).all()
+    assert her.n_causal[her.h2 > 0].between(1, 3).all()
+    assert her.n_causal.iloc[0] == 1
+
+
+def test_default_heritabilities_spread():
+    h2 = simulate._heritabilities(len(DEMO_GENES), seed=0)
+    assert h2[0] == 0.6 and (h2[1:] < 0.6).all()
+    assert (h2 == 0).sum() >= 2
+    assert len(np.unique(h2)) == len(DEMO_GENES) - 1
+
+
+def test_truth_matches_vcf_and_model(small_cohort, small_vcf):
+    truth = pd.read_csv(small_cohort / "truth.tsv", sep="\t")
+    assert list(truth.columns) == [
+        "gene_id", "gene_name", "chrom", "pos", "vcf_pos", "ref", "alt",
+        "beta", "af", "distance_to_tss", "h2",
+    ]  # fmt: skip
+    genes = pd.read_csv(small_cohort / "genes.tsv", sep="\t").set_index("gene_id")
+    her = pd.read_csv(small_cohort / "heritability.tsv", sep="\t").set_index("gene_id")
+    by_pos = {r["pos"]: r for r in small_vcf}
+
+    assert set(truth.gene_id) == set(her.index[her.h2 > 0])
+    for gene_id, rows in truth.groupby("gene_id", sort=False):
+        assert len(rows) == her.loc[gene_id, "n_causal"]
+        # First causal SNV is TSS-proximal.
+        assert abs(rows.distance_to_tss.iloc[0]) <= 1_500
+        assert (rows.distance_to_tss.abs() <= 20_000).all()
+        assert rows.pos.is_unique
+
+    for row in truth.itertuples():
+        assert row.vcf_pos == row.pos + 1
+        assert row.chrom == "chr1"
+        assert row.distance_to_tss == row.pos - genes.loc[row.gene_id, "tss"]
+        assert row.h2 == her.loc[row.gene_id, "h2"]
+        assert row.beta != 0
+        record = by_pos[row.vcf_pos]
+        assert (record["ref"], record["alt"][0]) == (row.ref, row.alt)
+        assert row.af == pytest.approx(record["af"], rel=1e-5)
+        assert min(row.af, 1 - row.af) >= 0.05
+
+    btnl3 = truth[truth.gene_name == "BTNL3"]
+    assert len(btnl3) == 1
+    assert abs(btnl3.distance_to_tss.iloc[0]) <= 1_000
+    assert min(btnl3.af.iloc[0], 1 - btnl3.af.iloc[0]) >= 0.2
+
+
+def _causal_dosage(cohort: pathlib.Path, truth_row) -> np.ndarray:
+    record = next(r for r in _read_vcf(cohort) if r["pos"] == truth_row.vcf_pos)
+    return record["hap"][0::2] + record["hap"][1::2]
+
+
+def test_btnl3_causal_dosage_predicts_expression(full_btnl3_cohort):
+    truth = pd.read_csv(full_btnl3_cohort / "truth.tsv", sep="\t")
+    row = next(truth.itertuples())
+    dosage = _causal_dosage(full_btnl3_cohort, row)
+    assert dosage.shape == (300,)
+    expression = _read_expression(full_btnl3_cohort).iloc[0, 4:].to_numpy(dtype=float)
+    r = np.corrcoef(dosage, expression)[0, 1]
+    assert r**2 > 0.3
+    assert np.sign(r) == np.sign(row.beta)
+
+
+def test_btnl3_signal_in_small_cohort(small_cohort):
+    truth = pd.read_csv(small_cohort / "truth.tsv", sep="\t")
+    row = next(truth[truth.gene_name == "BTNL3"].itertuples())
+    dosage = _causal_dosage(small_cohort, row)
+    expression = _read_expression(small_cohort).iloc[0, 4:].to_numpy(dtype=float)
+    r = np.corrcoef(dosage, expression)[0, 1]
+    # h2 = 0.6 from a single SNV; with 60 people r^2 well above chance (~0.02).
+    assert r**2 > 0.2
+
+
+def test_btnl3_locus_independent_of_gene_count(full_btnl3_cohort, tmp_path):
+    """A gene's locus depends on (seed, gene index), not on how many genes follow."""
+    two = simulate_cohort(tmp_path / "two", seed=0, n_people=300, genes=DEMO_GENES[:2])
+    first = [r["pos"] for r in _read_vcf(full_btnl3_cohort)]
+    both = [r["pos"] for r in _read_vcf(two) if r["pos"] < 100_000]
+    assert first == both
+    assert (full_btnl3_cohort / "truth.tsv").read_text().splitlines()[:2] == (
+        two / "truth.tsv"
+    ).read_text().splitlines()[:2]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(seed=-1),
+        dict(n_people=5),
+        dict(genes=()),
+        dict(genes=("A", "A")),
+        dict(locus_bp=5_000),
+        dict(locus_bp=150_000),
+    ],
+)
+def test_invalid_arguments(tmp_path, kwargs):
+    with pytest.raises(ValueError):
+        simulate_cohort(tmp_path, **kwargs)
+
+
+def test_demo_cache_dir_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("PERFORMER_CACHE", str(tmp_path / "pc"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert demo_cache_dir() == tmp_path / "pc" / "demo-v1-seed0"
+    monkeypatch.delenv("PERFORMER_CACHE")
+    assert demo_cache_dir() == tmp_path / "xdg" / "performer" / "demo-v1-seed0"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert demo_cache_dir() == tmp_path / "home" / ".cache" / "performer" / "demo-v1-seed0"
+    assert not (tmp_path / "home").exists()
+
+
+def test_ensure_demo_cohort_creates_once_then_reuses(monkeypatch, tmp_path):
+    monkeypatch.setenv("PERFORMER_CACHE", str(tmp_path))
+    path = ensure_demo_cohort()
+    assert path == tmp_path / "demo-v1-seed0"
+    for name in COHORT_FILES:
+        assert (path / name).is_file(), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-v1-seed0"]  # temp dir gone
+    n_samples = len(VCF(str(path / "genotypes.vcf.gz")).samples)
+    assert n_samples == 300
+    mtimes = {name: os.stat(path / name).st_mtime_ns for name in COHORT_FILES}
+
+    def must_not_simulate(*args, **kwargs):
+        raise AssertionError("cached cohort should have been reused")
+
+    monkeypatch.setattr(simulate, "simulate_cohort", must_not_simulate)
+    assert ensure_demo_cohort() == path
+    assert {name: os.stat(path / name).st_mtime_ns for name in COHORT_FILES} == mtimes
+
+
+def _fake_simulate(out_dir, seed=0, **kwargs):
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in COHORT_FILES:
+        (out_dir / name).write_text("ours")
+    return out_dir
+
+
+def test_ensure_demo_cohort_into_empty_dir(monkeypatch, tmp_path):
+    monkeypatch.setattr(simulate, "simulate_cohort", _fake_simulate)
+    target = tmp_path / "cohort"
+    target.mkdir()
+    assert ensure_demo_cohort(target) == target
+    assert (target / "README.md").read_text() == "ours"
+    assert [p.name for p in tmp_path.iterdir()] == ["cohort"]
+
+
+def test_ensure_demo_cohort_loses_race(monkeypatch, tmp_path):
+    target = tmp_path / "cohort"
+
+    def racing_simulate(out_dir, seed=0, **kwargs):
+        # Another process finishes first while we are still simulating.
+        target.mkdir()
+        for name in COHORT_FILES:
+            (target / name).write_text("theirs")
+        return _fake_simulate(out_dir, seed)
+
+    monkeypatch.setattr(simulate, "simulate_cohort", racing_simulate)
+    assert ensure_demo_cohort(target) == target
+    assert (target / "README.md").read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["cohort"]  # our temp dir deleted
+
+
+def test_ensure_demo_cohort_refuses_incomplete_dir(monkeypatch, tmp_path):
+    monkeypatch.setattr(simulate, "simulate_cohort", _fake_simulate)
+    target = tmp_path / "cohort"
+    target.mkdir()
+    (target / "stray.txt").write_text("x")
+    with pytest.raises(FileExistsError):
+        ensure_demo_cohort(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["cohort"]
+    assert [p.name for p in target.iterdir()] == ["stray.txt"]
+
+
+def test_cli_refuses_non_empty_dir(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    with pytest.raises(SystemExit) as excinfo:
+        main([str(out), "--n-people", "20"])
+    assert excinfo.value.code == 2
+    assert "--force" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_cli_writes_and_force_overwrites(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main([str(out), "--n-people", "20", "--seed", "3"]) == 0
+    assert str(out) in capsys.readouterr().out
+    assert "seed: 3" in (out / "README.md").read_text()
+    assert len(VCF(str(out / "genotypes.vcf.gz")).samples) == 20
+    assert main([str(out), "--n-people", "20", "--seed", "4", "--force"]) == 0
+    assert "seed: 4" in (out / "README.md").read_text()
