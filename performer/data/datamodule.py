@@ -139,7 +139,7 @@ class PerformerDataModule(L.LightningDataModule):
         )
 
     def _replicas(self) -> tuple[int, int]:
-        trainer = self._trainer
+        trainer = self.trainer
         return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
 
     def _loader(self, dataset: GenePeopleDataset, batch_sampler) -> DataLoader:

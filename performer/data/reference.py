@@ -118,9 +118,10 @@ class ReferenceGenome:
             raise ValueError(f"window end {end} is before its start {start}")
         contig = self.contig(chrom)
         length = len(self._fasta[contig])
-        lo, hi = max(start, 0), min(end, length)
+        lo = min(max(start, 0), end)  # clamped into [start, end] so windows wholly off the contig work
+        hi = max(min(end, length), lo)
         inner = self._fasta[contig][lo:hi] if hi > lo else ""
-        return "N" * (lo - start) + inner + "N" * (end - start - (lo - start) - len(inner))
+        return "N" * (lo - start) + inner + "N" * (end - hi)
 
     def codes(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Base codes (uint8, shape ``(end - start,)``, 0-3 = ``A,C,G,T``, 4 = ``N``) of a window."""

@@ -70,8 +70,13 @@ class SameGeneBatchSampler(Sampler[list[int]]):
             log.info("padding %d blocks to %d so every rank takes equal steps", n_blocks, self.blocks_per_rank * num_replicas)
 
     def set_epoch(self, epoch: int) -> None:
-        """Called by Lightning at the start of each epoch; the draw depends on ``(seed, epoch)``."""
+        """Set the epoch whose draw to yield; the draw depends only on ``(seed, epoch)``."""
         self.epoch = epoch
+
+    @property
+    def sampler(self) -> SameGeneBatchSampler:
+        """Lightning calls ``set_epoch`` on ``dataloader.batch_sampler.sampler`` each epoch: that is us."""
+        return self
 
     def blocks(self) -> list[np.ndarray]:
         """All ranks' blocks of this epoch, shuffled, padded to a multiple of ``num_replicas``."""

@@ -150,8 +150,8 @@ MIN_CAUSAL_MAF = 0.05
 PROXIMAL_WINDOW_BP = 1_500  # first causal SNV: |pos - tss| <= this
 DISTAL_WINDOW_BP = 20_000  # further causal SNVs: |pos - tss| <= this
 MAX_EXTRA_CAUSAL = 2  # so 1-3 causal SNVs per heritable gene
-LEARNABLE_WINDOW_BP = 1_000  # first gene: |pos - tss| <= this
-LEARNABLE_MIN_MAF = 0.2
+LEARNABLE_WINDOW_BP = 200  # first gene: |pos - tss| <= this (core promoter)
+LEARNABLE_MIN_MAF = 0.25
 MAX_LOCUS_ATTEMPTS = 100
 
 CACHE_VERSION = "demo-v1"

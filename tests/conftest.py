@@ -1,0 +1,36 @@
+"""Shared fixtures: a tiny simulated cohort and the overrides that make train.py fast on a CPU."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from performer.data.simulate import DEMO_GENES, simulate_cohort
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY_MODEL = [
+    "model.window_bp=2048",
+    "model.trunk.dim=24",
+    "model.trunk.heads=2",
+    "model.trunk.attn_dim_key=8",
+    "model.trunk.dim_divisible_by=4",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_cohort(tmp_path_factory) -> Path:
+    """60 simulated people, 3 genes (BTNL3 first)."""
+    return simulate_cohort(tmp_path_factory.mktemp("cohort"), seed=1, n_people=60, genes=DEMO_GENES[:3])
+
+
+def run_train(run_dir: Path, *overrides: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``python train.py`` as a user would, with the run directory and overrides given."""
+    env = {**os.environ, "WANDB_SILENT": "true", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, str(ROOT / "train.py"), f"hydra.run.dir={run_dir}", *overrides]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"train.py failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result

@@ -1,0 +1,114 @@
+"""Tests for performer.metrics against scipy.stats.pearsonr and sklearn.metrics.r2_score per gene."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import pearsonr
+from sklearn.metrics import r2_score
+
+from performer.metrics import METRIC_COLUMNS, gene_metrics, mean_over_genes, per_gene_metrics
+
+
+def tidy_table(seed: int = 0) -> pd.DataFrame:
+    """3 genes with different sizes, signal and scale, rows shuffled so genes are interleaved."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for gene, n, signal, scale in [("ENSG1", 40, 0.9, 1.0), ("ENSG2", 25, 0.2, 5.0), ("ENSG3", 60, -0.5, 0.1)]:
+        y = rng.normal(size=n) * scale + 3
+        pred = signal * (y - 3) + rng.normal(size=n) * scale * 0.7 + 2.5
+        rows.append(pd.DataFrame({"gene_id": gene, "person": [f"p{i}" for i in range(n)], "y": y, "pred": pred}))
+    table = pd.concat(rows, ignore_index=True)
+    return table.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def test_gene_metrics_match_scipy_and_sklearn():
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 10, 200):
+        y = rng.normal(size=n)
+        pred = 0.5 * y + rng.normal(size=n)
+        m = gene_metrics(y, pred)
+        assert m["n_people"] == n
+        assert m["pcc"] == pytest.approx(pearsonr(pred, y).statistic, rel=1e-12, abs=1e-12)
+        assert m["r2"] == pytest.approx(r2_score(y, pred), rel=1e-12, abs=1e-12)
+        assert m["mse"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-12)
+
+
+def test_r2_is_not_symmetric_and_uses_targets_as_truth():
+    """R^2 = 1 - SS_res / SS_tot(y): swapping y and pred changes it; a wrong argument order would be caught."""
+    y = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    pred = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
+    m = gene_metrics(y, pred)
+    assert m["r2"] == pytest.approx(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
+    assert m["r2"] == pytest.approx(0.25)
+    assert m["pcc"] == pytest.approx(1.0)
+    # worse than the mean: negative R^2
+    assert gene_metrics(y, -y)["r2"] < 0
+    assert gene_metrics(y, -y)["pcc"] == pytest.approx(-1.0)
+
+
+@pytest.mark.parametrize("by", ["gene_id", ["gene_id"]])
+def test_per_gene_metrics_match_independent_computation(by):
+    table = tidy_table()
+    got = per_gene_metrics(table, by=by)
+    assert list(got.columns) == ["gene_id", *METRIC_COLUMNS]
+    assert len(got) == 3
+    assert set(got["gene_id"]) == {"ENSG1", "ENSG2", "ENSG3"}
+    for _, row in got.iterrows():
+        sub = table[table["gene_id"] == row["gene_id"]]
+        assert row["n_people"] == len(sub)
+        assert row["pcc"] == pytest.approx(pearsonr(sub["pred"], sub["y"]).statistic, rel=1e-12)
+        assert row["r2"] == pytest.approx(r2_score(sub["y"], sub["pred"]), rel=1e-12)
+        assert row["mse"] == pytest.approx(np.mean((sub["pred"] - sub["y"]) ** 2), rel=1e-12)
+    # pooled metrics over all genes would differ: make sure the grouping matters
+    assert not np.isclose(got["pcc"].mean(), pearsonr(table["pred"], table["y"]).statistic)
+
+
+def test_per_gene_metrics_several_keys():
+    table = tidy_table()
+    table["fold"] = np.arange(len(table)) % 2
+    got = per_gene_metrics(table, by=["fold", "gene_id"])
+    assert list(got.columns) == ["fold", "gene_id", *METRIC_COLUMNS]
+    assert len(got) == 6
+    for _, row in got.iterrows():
+        sub = table[(table["gene_id"] == row["gene_id"]) & (table["fold"] == row["fold"])]
+        assert row["n_people"] == len(sub)
+        assert row["pcc"] == pytest.approx(pearsonr(sub["pred"], sub["y"]).statistic, rel=1e-12)
+        assert row["r2"] == pytest.approx(r2_score(sub["y"], sub["pred"]), rel=1e-12)
+
+
+def test_constant_predictions_give_nan_pcc():
+    y = np.array([1.0, 2.0, 3.0, 5.0])
+    m = gene_metrics(y, np.full(4, 2.0))
+    assert np.isnan(m["pcc"])
+    assert m["r2"] == pytest.approx(r2_score(y, np.full(4, 2.0)))
+    assert np.isnan(gene_metrics(np.full(4, 1.0), y)["pcc"])  # constant targets
+    one = gene_metrics(np.array([1.0]), np.array([2.0]))
+    assert one["n_people"] == 1 and np.isnan(one["pcc"]) and np.isnan(one["r2"])
+    assert one["mse"] == pytest.approx(1.0)
+
+
+def test_per_gene_metrics_nan_for_constant_gene_and_mean_ignores_it():
+    table = tidy_table()
+    table.loc[table["gene_id"] == "ENSG2", "pred"] = 0.7
+    got = per_gene_metrics(table)
+    assert np.isnan(got.set_index("gene_id").at["ENSG2", "pcc"])
+    finite = got[got["gene_id"] != "ENSG2"]
+    summary = mean_over_genes(got)
+    assert summary["n_genes"] == 2
+    assert summary["mean_pcc"] == pytest.approx(finite["pcc"].mean())
+    assert summary["mean_r2"] == pytest.approx(got["r2"].mean())  # R^2 still defined for ENSG2
+
+
+def test_mean_over_genes():
+    metrics = pd.DataFrame(
+        {"gene_id": ["a", "b", "c", "d"], "pcc": [0.5, np.nan, 0.1, -0.3], "r2": [0.2, np.nan, np.nan, -0.1]}
+    )
+    out = mean_over_genes(metrics)
+    assert out["mean_pcc"] == pytest.approx(0.1)
+    assert out["mean_r2"] == pytest.approx(0.05)
+    assert out["n_genes"] == 3
+    assert all(np.isfinite(v) for v in out.values())
+    empty = mean_over_genes(pd.DataFrame({"pcc": [np.nan, np.nan], "r2": [np.nan, np.nan]}))
+    assert np.isnan(empty["mean_pcc"]) and np.isnan(empty["mean_r2"]) and empty["n_genes"] == 0

@@ -1,0 +1,79 @@
+"""Trunk, head and LightningModule: shapes, centre-bin read-out, local pretrained weights."""
+
+import pytest
+import torch
+from enformer_pytorch import Enformer
+
+from performer.model import PerformerModel, PerformerModule, build_trunk, load_pretrained
+from performer.model.head import centre_bin
+
+TINY = dict(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, dropout_rate=0.0, attn_dropout=0.0, pos_dropout=0.0)
+
+
+def one_hot_batch(n: int, length: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.nn.functional.one_hot(torch.randint(0, 4, (n, length), generator=g), 4).float()
+
+
+def test_centre_bin_matches_paper():
+    assert centre_bin(49_152 // 128) == 192
+
+
+def test_scalar_head_reads_the_centre_bin():
+    torch.manual_seed(0)
+    model = PerformerModel(build_trunk(**TINY)).eval()
+    x = one_hot_batch(3, 2048)
+    tracks = model.tracks(x)
+    assert tracks.shape == (3, 16)
+    assert torch.equal(model(x), tracks[:, 8])
+
+
+def test_trunk_has_no_output_heads_by_default():
+    assert len(build_trunk(**TINY).heads) == 0
+    assert set(build_trunk(**TINY, keep_heads=True).heads) == {"human", "mouse"}
+
+
+def test_bad_head_count_is_a_clear_error():
+    with pytest.raises(ValueError, match="divisible by 6"):
+        build_trunk(dim=32, heads=2)
+
+
+def test_batchnorm_is_frozen_in_training():
+    torch.manual_seed(0)
+    model = PerformerModel(build_trunk(**TINY)).train()
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    before = bn.running_mean.clone()
+    model(one_hot_batch(4, 2048))
+    assert not bn.training and not bn.weight.requires_grad
+    assert torch.equal(bn.running_mean, before)
+
+
+def test_pretrained_round_trip_through_save_pretrained(tmp_path):
+    torch.manual_seed(1)
+    saved = build_trunk(**TINY, keep_heads=True)
+    saved.save_pretrained(tmp_path / "enformer", safe_serialization=False)
+    loaded = load_pretrained(tmp_path / "enformer", keep_heads=True)
+    assert isinstance(loaded, Enformer)
+    for (name, a), (_, b) in zip(saved.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), name
+
+    module = PerformerModule(trunk=TINY)
+    module.load_pretrained_trunk(tmp_path / "enformer")
+    x = one_hot_batch(2, 2048)
+    saved.eval(), module.eval()
+    with torch.no_grad():
+        expected = saved(x, return_only_embeddings=True)
+        got = module.model.trunk(x, return_only_embeddings=True)
+    assert torch.allclose(expected, got)
+
+
+def test_missing_pretrained_path_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="never downloads"):
+        load_pretrained(tmp_path / "nowhere")
+
+
+def test_pretrained_architecture_mismatch_is_an_error(tmp_path):
+    build_trunk(**TINY).save_pretrained(tmp_path / "e", safe_serialization=False)
+    module = PerformerModule(trunk={**TINY, "dim": 36})
+    with pytest.raises(RuntimeError):
+        module.load_pretrained_trunk(tmp_path / "e")
