@@ -223,11 +223,6 @@ def test_distributed_pad_fewer_blocks_than_half_ranks_ok(num_replicas):
     assert lens == [4] * num_replicas
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sampler.py SameGeneBatchSampler.blocks (line 92): `blocks + blocks[:pad]` pads too little when "
-    "pad > number of blocks (e.g. 1 block on 3 ranks): rank 2 yields 0 batches although len() says 2",
-)
 @pytest.mark.parametrize("n_people,num_replicas", [(16, 3), (48, 8)])
 def test_distributed_padding_when_more_ranks_than_blocks(n_people, num_replicas):
     groups = make_groups([n_people])  # E = 16: 1 block / 3 blocks
@@ -285,12 +280,6 @@ def test_eval_covers_every_item_once(num_replicas, batch_size):
     assert max(lens) - min(lens) <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sampler.py EvalBatchSampler.__init__ (lines 113-118): np.array_split(items, 0) runs before the "
-    "`if len(items)` filter, so an empty gene group (Dataset.groups() documents 'possibly empty') raises "
-    "ValueError: number sections must be larger than 0",
-)
 def test_eval_with_an_empty_group():
     groups = [np.arange(0, 5), np.array([], dtype=np.int64), np.arange(5, 8)]
     s = EvalBatchSampler(groups, 2)

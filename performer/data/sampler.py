@@ -89,7 +89,7 @@ class SameGeneBatchSampler(Sampler[list[int]]):
         order = rng.permutation(len(blocks))
         blocks = [blocks[i] for i in order]
         pad = self.blocks_per_rank * self.num_replicas - len(blocks)
-        return blocks + blocks[:pad]
+        return blocks + [blocks[i % len(blocks)] for i in range(pad)]
 
     def __iter__(self) -> Iterator[list[int]]:
         for block in self.blocks()[self.rank :: self.num_replicas]:
@@ -113,8 +113,8 @@ class EvalBatchSampler(Sampler[list[int]]):
         self.batches = [
             chunk.tolist()
             for items in groups
-            for chunk in np.array_split(np.asarray(items), -(-len(items) // batch_size))
             if len(items)
+            for chunk in np.array_split(np.asarray(items), -(-len(items) // batch_size))
         ][rank::num_replicas]
 
     def __iter__(self) -> Iterator[list[int]]:

@@ -98,4 +98,4 @@ def make_split(people: list[str], fold: int = 0, n_folds: int = 3, seed: int = 0
     blocks = np.array_split(order, n_blocks)
     test, tune = blocks[2 * fold], blocks[2 * fold + 1]
     train = np.concatenate([b for i, b in enumerate(blocks) if i not in (2 * fold, 2 * fold + 1)])
-    return PeopleSplit(train=list(train), tune=list(tune), test=list(test))
+    return PeopleSplit(train=train.tolist(), tune=tune.tolist(), test=test.tolist())

@@ -13,8 +13,8 @@ import torch
 def pairwise_difference_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean over pairs ``i < j`` of ``((pred_i - pred_j) - (target_i - target_j))^2``.
 
-    Computed in O(B) from the residuals ``e = pred - target``:
-    ``sum_{i<j} (e_i - e_j)^2 = B * sum_i e_i^2 - (sum_i e_i)^2``. Zero for a batch of one.
+    Computed in O(B) from the residuals ``e = pred - target``, centred for numerical stability:
+    ``sum_{i<j} (e_i - e_j)^2 = B * sum_i (e_i - mean(e))^2``. Zero for a batch of one.
 
     Args:
         pred, target: float tensors of shape ``(B,)``.
@@ -26,7 +26,7 @@ def pairwise_difference_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.
     if n < 2:
         return pred.new_zeros(())
     residual = pred - target
-    pair_sum = n * residual.square().sum() - residual.sum().square()
+    pair_sum = n * (residual - residual.mean()).square().sum()
     return pair_sum / (n * (n - 1) / 2)
 
 
