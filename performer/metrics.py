@@ -46,8 +46,10 @@ def per_gene_metrics(predictions: pd.DataFrame, by: str | list[str] = "gene_id")
         One row per group: the ``by`` columns, then ``n_people, pcc, r2, mse``.
     """
     rows = [
-        {**dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,))),
-         **gene_metrics(group["y"].to_numpy(), group["pred"].to_numpy())}
+        {
+            **dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,))),
+            **gene_metrics(group["y"].to_numpy(), group["pred"].to_numpy()),
+        }
         for key, group in predictions.groupby(by, sort=False)
     ]
     return pd.DataFrame(rows)

@@ -20,7 +20,7 @@ import torch
 from hydra.utils import to_absolute_path
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, WandbLogger
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from performer.data.datamodule import PerformerDataModule
 from performer.metrics import mean_over_genes

@@ -7,7 +7,9 @@ from enformer_pytorch import Enformer
 from performer.model import PerformerModel, PerformerModule, build_trunk, load_pretrained
 from performer.model.head import centre_bin
 
-TINY = dict(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, dropout_rate=0.0, attn_dropout=0.0, pos_dropout=0.0)
+TINY = dict(
+    dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, dropout_rate=0.0, attn_dropout=0.0, pos_dropout=0.0
+)
 
 
 def one_hot_batch(n: int, length: int, seed: int = 0) -> torch.Tensor:

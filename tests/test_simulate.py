@@ -71,9 +71,7 @@ def small_vcf(small_cohort) -> list[dict]:
 @pytest.fixture(scope="module")
 def full_btnl3_cohort(tmp_path_factory) -> pathlib.Path:
     """Full-size cohort (300 people) restricted to the learnable gene."""
-    return simulate_cohort(
-        tmp_path_factory.mktemp("btnl3"), seed=0, n_people=300, genes=DEMO_GENES[:1]
-    )
+    return simulate_cohort(tmp_path_factory.mktemp("btnl3"), seed=0, n_people=300, genes=DEMO_GENES[:1])
 
 
 def test_demo_genes():

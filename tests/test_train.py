@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import ROOT, TINY_MODEL, run_train
 from hydra import compose, initialize_config_dir
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
-from conftest import ROOT, TINY_MODEL, run_train
 from performer.model import build_trunk
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=4", "max_epochs=2"]
@@ -26,8 +26,16 @@ def single_gene_run(tiny_cohort, tmp_path_factory):
 
 def test_single_gene_run_writes_every_output(single_gene_run):
     run_dir, result = single_gene_run
-    for name in ["config.yaml", "metrics.csv", "predictions_tune.csv", "predictions_test.csv",
-                 "metrics_tune.csv", "metrics_test.csv", "summary.json", "checkpoints/best.ckpt"]:
+    for name in [
+        "config.yaml",
+        "metrics.csv",
+        "predictions_tune.csv",
+        "predictions_test.csv",
+        "metrics_tune.csv",
+        "metrics_test.csv",
+        "summary.json",
+        "checkpoints/best.ckpt",
+    ]:
         assert (run_dir / name).exists(), name
     assert "BTNL3 fold 0: best epoch" in result.stdout  # the closing summary line
     assert list((run_dir / "wandb").glob("offline-run-*")), "W&B logs offline without an API key"
@@ -67,8 +75,15 @@ def test_finished_run_is_not_retrained(single_gene_run, tiny_cohort):
 
 def test_evaluating_the_best_checkpoint_reproduces_its_metrics(single_gene_run, tiny_cohort, tmp_path):
     run_dir, _ = single_gene_run
-    run_train(tmp_path / "eval", "gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "logger=none",
-              "fit=false", f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}")
+    run_train(
+        tmp_path / "eval",
+        "gene=BTNL3",
+        f"data.root={tiny_cohort}",
+        *FAST,
+        "logger=none",
+        "fit=false",
+        f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
+    )
     for split in ("tune", "test"):
         expected = pd.read_csv(run_dir / f"metrics_{split}.csv")
         got = pd.read_csv(tmp_path / "eval" / f"metrics_{split}.csv")
@@ -94,8 +109,13 @@ def test_multi_gene_ddp_matches_one_process(tiny_cohort, tmp_path):
 
 
 def test_paper_recipe_composes():
-    overrides = ["experiment=paper_single_gene", "data=gtex_whole_blood", "data.root=/data/gtex",
-                 "model.pretrained=/weights/enformer", "gene=BTNL3"]
+    overrides = [
+        "experiment=paper_single_gene",
+        "data=gtex_whole_blood",
+        "data.root=/data/gtex",
+        "model.pretrained=/weights/enformer",
+        "gene=BTNL3",
+    ]
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose(config_name="train", overrides=overrides)
     assert (cfg.model.trunk.dim, cfg.model.trunk.depth, cfg.model.trunk.heads) == (1536, 11, 8)
@@ -109,8 +129,18 @@ def test_paper_recipe_runs_with_tiny_local_pretrained_weights(tiny_cohort, tmp_p
     torch.manual_seed(0)
     trunk = dict(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4)
     build_trunk(**trunk).save_pretrained(tmp_path / "enformer", safe_serialization=False)
-    recipe = ["experiment=paper_single_gene", "gene=BTNL3", f"data.root={tiny_cohort}", "trainer=cpu",
-              "logger=none", *TINY_MODEL, "batch_size=4", "accumulate=2", "max_epochs=1", "num_workers=0"]
+    recipe = [
+        "experiment=paper_single_gene",
+        "gene=BTNL3",
+        f"data.root={tiny_cohort}",
+        "trainer=cpu",
+        "logger=none",
+        *TINY_MODEL,
+        "batch_size=4",
+        "accumulate=2",
+        "max_epochs=1",
+        "num_workers=0",
+    ]
     run_train(tmp_path / "paper", *recipe, f"model.pretrained={tmp_path / 'enformer'}")
     assert (tmp_path / "paper" / "summary.json").exists()
 
@@ -119,10 +149,20 @@ def test_paper_recipe_runs_with_tiny_local_pretrained_weights(tiny_cohort, tmp_p
     assert "no pretrained Enformer at" in missing.stderr
 
 
-@pytest.mark.skipif(not os.environ.get("PERFORMER_GEUVADIS"), reason="set PERFORMER_GEUVADIS to the Geuvadis chr22 folder")
+@pytest.mark.skipif(
+    not os.environ.get("PERFORMER_GEUVADIS"), reason="set PERFORMER_GEUVADIS to the Geuvadis chr22 folder"
+)
 def test_real_cohort_end_to_end(tmp_path):
-    result = run_train(tmp_path / "geuvadis", "data=geuvadis_chr22", "gene=ZNF74", "logger=none", *TINY_MODEL,
-                       "batch_size=32", "eval_batch_size=64", "max_epochs=1")
+    result = run_train(
+        tmp_path / "geuvadis",
+        "data=geuvadis_chr22",
+        "gene=ZNF74",
+        "logger=none",
+        *TINY_MODEL,
+        "batch_size=32",
+        "eval_batch_size=64",
+        "max_epochs=1",
+    )
     log = result.stdout + result.stderr
     assert "cohort: 344 people" in log
     assert "skipped records" in log

@@ -33,8 +33,9 @@ def read_id_map(path: str | Path) -> dict[str, str]:
     table = pd.read_csv(path, sep="\t", dtype=str)
     if not {"expression_id", "vcf_id"} <= set(table.columns):
         raise ValueError(f"{path}: an ID map needs the columns 'expression_id' and 'vcf_id'")
-    if table["expression_id"].duplicated().any():
-        raise ValueError(f"{path}: expression_id {table['expression_id'][table['expression_id'].duplicated()].iloc[0]!r} is listed twice")
+    repeated = table["expression_id"][table["expression_id"].duplicated()]
+    if len(repeated):
+        raise ValueError(f"{path}: expression_id {repeated.iloc[0]!r} is listed twice")
     return dict(zip(table["expression_id"], table["vcf_id"]))
 
 
@@ -119,8 +120,7 @@ class Cohort:
         vocabulary = list(self.genes["gene_name"]) + list(stems)
         close = difflib.get_close_matches(query, vocabulary, n=5, cutoff=0.6)
         raise KeyError(
-            f"gene {query!r} is not in {self.expression.path}"
-            + (f"; close matches: {close}" if close else "")
+            f"gene {query!r} is not in {self.expression.path}" + (f"; close matches: {close}" if close else "")
         )
 
     def targets(self, gene_id: str, people: list[str] | None = None) -> pd.Series:

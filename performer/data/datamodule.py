@@ -75,7 +75,9 @@ class PerformerDataModule(L.LightningDataModule):
         self.simulate = simulate
         self.paths = {
             name: self._path(value)
-            for name, value in dict(vcf=vcf, fasta=fasta, expression=expression, gene_table=gene_table, id_map=id_map).items()
+            for name, value in dict(
+                vcf=vcf, fasta=fasta, expression=expression, gene_table=gene_table, id_map=id_map
+            ).items()
         }
         self.requested_genes = list(genes or [])
         self.window_bp = window_bp
@@ -134,9 +136,7 @@ class PerformerDataModule(L.LightningDataModule):
             self.datasets[split] = GenePeopleDataset(
                 windows, np.concatenate(gene), np.concatenate(person), np.concatenate(target)
             )
-        log.info(
-            "%d genes; items per split: %s", len(self.gene_ids), {s: len(d) for s, d in self.datasets.items()}
-        )
+        log.info("%d genes; items per split: %s", len(self.gene_ids), {s: len(d) for s, d in self.datasets.items()})
 
     def _replicas(self) -> tuple[int, int]:
         trainer = self.trainer

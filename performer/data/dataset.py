@@ -52,14 +52,25 @@ def read_windows(
         n_bases = int((window.codes == N_CODE).sum())
         if n_bases:
             padded += 1
-            log.info("gene %s: window %s:%d-%d holds %d N bp (gaps or past the contig), encoded as zeros",
-                     gene_id, window.chrom, start, end, n_bases)
+            log.info(
+                "gene %s: window %s:%d-%d holds %d N bp (gaps or past the contig), encoded as zeros",
+                gene_id,
+                window.chrom,
+                start,
+                end,
+                n_bases,
+            )
         windows.append(window)
     n_snvs = sum(len(w.snvs) for w in windows)
     log.info(
         "read %d windows of %d bp: %d SNVs kept; skipped records: %s; missing calls counted as REF: %d; "
         "windows with N: %d",
-        len(windows), window_bp, n_snvs, dict(skipped) or "none", missing, padded,
+        len(windows),
+        window_bp,
+        n_snvs,
+        dict(skipped) or "none",
+        missing,
+        padded,
     )
     return windows
 

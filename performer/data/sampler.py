@@ -67,7 +67,9 @@ class SameGeneBatchSampler(Sampler[list[int]]):
         n_blocks = sum(self.blocks_per_gene)
         self.blocks_per_rank = -(-n_blocks // num_replicas)
         if n_blocks % num_replicas:
-            log.info("padding %d blocks to %d so every rank takes equal steps", n_blocks, self.blocks_per_rank * num_replicas)
+            log.info(
+                "padding %d blocks to %d so every rank takes equal steps", n_blocks, self.blocks_per_rank * num_replicas
+            )
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch whose draw to yield; the draw depends only on ``(seed, epoch)``."""

@@ -275,14 +275,8 @@ def _first_causal_candidates(
     positions: np.ndarray, alt_freq: np.ndarray, tss_in_locus: int, learnable: bool
 ) -> np.ndarray:
     """Indices of SNVs eligible as a gene's first (TSS-proximal) causal SNV."""
-    window, min_maf = (
-        (LEARNABLE_WINDOW_BP, LEARNABLE_MIN_MAF)
-        if learnable
-        else (PROXIMAL_WINDOW_BP, MIN_CAUSAL_MAF)
-    )
-    ok = (np.abs(positions - tss_in_locus) <= window) & (
-        _minor_allele_frequency(alt_freq) >= min_maf
-    )
+    window, min_maf = (LEARNABLE_WINDOW_BP, LEARNABLE_MIN_MAF) if learnable else (PROXIMAL_WINDOW_BP, MIN_CAUSAL_MAF)
+    ok = (np.abs(positions - tss_in_locus) <= window) & (_minor_allele_frequency(alt_freq) >= min_maf)
     return np.flatnonzero(ok)
 
 
@@ -400,15 +394,9 @@ def _write_vcf(
         handle.write("##source=performer.data.simulate\n")
         handle.write("##reference=reference.fa\n")
         handle.write(f"##contig=<ID={CHROM},length={contig_length}>\n")
-        handle.write(
-            '##INFO=<ID=AF,Number=A,Type=Float,Description="ALT allele frequency in the cohort">\n'
-        )
+        handle.write('##INFO=<ID=AF,Number=A,Type=Float,Description="ALT allele frequency in the cohort">\n')
         handle.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">\n')
-        handle.write(
-            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
-            + "\t".join(sample_names)
-            + "\n"
-        )
+        handle.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(sample_names) + "\n")
         for i, pos0 in enumerate(positions):
             vcf_pos = int(pos0) + 1
             hap = haplotypes[i]
@@ -584,19 +572,12 @@ def simulate_cohort(
         for attempt in range(MAX_LOCUS_ATTEMPTS):
             positions, haplotypes = _simulate_locus_haplotypes(n_people, locus_bp, seed, k, attempt)
             alt_freq = haplotypes.mean(axis=1)
-            first_candidates = _first_causal_candidates(
-                positions, alt_freq, tss_in_locus, learnable
-            )
+            first_candidates = _first_causal_candidates(positions, alt_freq, tss_in_locus, learnable)
             if h2[k] == 0 or len(first_candidates) > 0:
                 break
-            logger.debug(
-                "gene %s attempt %d: no eligible TSS-proximal SNV, re-simulating", gene, attempt
-            )
+            logger.debug("gene %s attempt %d: no eligible TSS-proximal SNV, re-simulating", gene, attempt)
         else:
-            raise RuntimeError(
-                f"gene {gene}: no eligible causal SNV near the TSS "
-                f"after {MAX_LOCUS_ATTEMPTS} attempts"
-            )
+            raise RuntimeError(f"gene {gene}: no eligible causal SNV near the TSS after {MAX_LOCUS_ATTEMPTS} attempts")
         logger.info("locus %s: %d biallelic SNVs (attempt %d)", gene, len(positions), attempt + 1)
         all_positions.append(positions + locus_starts[k])
         all_haplotypes.append(haplotypes)
@@ -604,9 +585,7 @@ def simulate_cohort(
         # Expression phenotype.
         rng = _rng(seed, _STREAM_PHENOTYPE, k)
         if h2[k] > 0:
-            causal = _choose_causal_sites(
-                rng, positions, alt_freq, tss_in_locus, first_candidates, learnable
-            )
+            causal = _choose_causal_sites(rng, positions, alt_freq, tss_in_locus, first_candidates, learnable)
             genetic, beta = _genetic_values(rng, haplotypes[causal], h2[k])
         else:
             causal = np.zeros(0, dtype=np.int64)
@@ -634,9 +613,7 @@ def simulate_cohort(
     # ALT: a uniformly chosen base different from REF (shift by 1-3 mod 4).
     shifts = _rng(seed, _STREAM_ALT_BASES).integers(1, 4, size=len(positions))
     alts = BASES[(base_codes[positions] + shifts) % 4]
-    _write_vcf(
-        out_dir / "genotypes.vcf.gz", contig_length, sample_names, positions, refs, alts, haplotypes
-    )
+    _write_vcf(out_dir / "genotypes.vcf.gz", contig_length, sample_names, positions, refs, alts, haplotypes)
 
     site_index = {int(p): i for i, p in enumerate(positions)}
     for row in truth_rows:
@@ -649,17 +626,13 @@ def simulate_cohort(
         ["gene_id", "gene_name", "chrom", "tss", "strand"],
         [[gene_ids[k], genes[k], CHROM, tss[k], strands[k]] for k in range(n_genes)],
     )
-    _write_tsv(
-        out_dir / "heritability.tsv", ["gene_id", "gene_name", "h2", "n_causal"], heritability_rows
-    )
+    _write_tsv(out_dir / "heritability.tsv", ["gene_id", "gene_name", "h2", "n_causal"], heritability_rows)
     _write_tsv(
         out_dir / "truth.tsv",
         TRUTH_COLUMNS,
         [[row[column] for column in TRUTH_COLUMNS] for row in truth_rows],
     )
-    (out_dir / "README.md").write_text(
-        _readme_text(seed, n_people, genes, locus_bp, len(positions))
-    )
+    (out_dir / "README.md").write_text(_readme_text(seed, n_people, genes, locus_bp, len(positions)))
     logger.info(
         "Wrote %d SNVs, %d genes, %d causal SNVs to %s in %.1f s",
         len(positions),
@@ -729,9 +702,7 @@ def ensure_demo_cohort(path: str | os.PathLike | None = None, seed: int = 0) -> 
             os.rename(tmp, path)
         except OSError:
             if not _is_complete(path):
-                raise FileExistsError(
-                    f"{path} exists but is not a complete demo cohort; remove it and retry"
-                ) from None
+                raise FileExistsError(f"{path} exists but is not a complete demo cohort; remove it and retry") from None
             logger.info("Another process created %s first; using its copy", path)
         else:
             logger.info("Created demo cohort at %s", path)
@@ -758,9 +729,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("out_dir", type=pathlib.Path, metavar="OUT_DIR")
     parser.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
-    parser.add_argument(
-        "--n-people", type=int, default=300, help="number of individuals (default 300)"
-    )
+    parser.add_argument("--n-people", type=int, default=300, help="number of individuals (default 300)")
     parser.add_argument("--force", action="store_true", help="write into a non-empty OUT_DIR")
     args = parser.parse_args(argv)
 
@@ -769,9 +738,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{out_dir} exists and is not a directory")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not args.force:
         parser.error(f"{out_dir} is not empty; use --force to overwrite")
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("msprime").setLevel(logging.WARNING)  # per-replicate chatter
     try:
         simulate_cohort(out_dir, seed=args.seed, n_people=args.n_people)

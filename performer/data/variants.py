@@ -143,9 +143,7 @@ class VariantReader:
             return np.arange(len(self.samples))
         absent = [s for s in samples if s not in self._sample_index]
         if absent:
-            raise KeyError(
-                f"{len(absent)} requested samples are not in VCF {self.path}, e.g. {absent[:5]}"
-            )
+            raise KeyError(f"{len(absent)} requested samples are not in VCF {self.path}, e.g. {absent[:5]}")
         return np.array([self._sample_index[s] for s in samples], dtype=np.int64)
 
     def fetch(self, chrom: str, start: int, end: int, samples: list[str] | None = None) -> SNVs:
@@ -219,8 +217,7 @@ class VariantReader:
             return snvs
         if self.strict:
             shown = ", ".join(
-                f"{snvs.chrom}:{snvs.pos[i] + 1} VCF REF {'ACGTN'[snvs.ref[i]]} "
-                f"FASTA {'ACGTN'[fasta[i]]}"
+                f"{snvs.chrom}:{snvs.pos[i] + 1} VCF REF {'ACGTN'[snvs.ref[i]]} FASTA {'ACGTN'[fasta[i]]}"
                 for i in bad[:5]
             )
             raise ValueError(

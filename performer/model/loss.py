@@ -44,6 +44,8 @@ def performer_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float = 0.5)
         ValueError: shapes differ or are not 1-d.
     """
     if pred.ndim != 1 or pred.shape != target.shape:
-        raise ValueError(f"pred and target must both have shape (B,), got {tuple(pred.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"pred and target must both have shape (B,), got {tuple(pred.shape)} and {tuple(target.shape)}"
+        )
     mse = (pred - target).square().mean()
     return alpha * mse + (1.0 - alpha) * pairwise_difference_loss(pred, target)

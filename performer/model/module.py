@@ -108,14 +108,21 @@ class PerformerModule(L.LightningModule):
         predictions = predictions.sort_values(["gene", "person"], kind="stable").reset_index(drop=True)
         metrics = per_gene_metrics(predictions, by="gene")
         metrics["loss"] = [
-            float(performer_loss(torch.from_numpy(g["pred"].to_numpy()), torch.from_numpy(g["y"].to_numpy()), self.hparams.alpha))
+            float(
+                performer_loss(
+                    torch.from_numpy(g["pred"].to_numpy()), torch.from_numpy(g["y"].to_numpy()), self.hparams.alpha
+                )
+            )
             for _, g in predictions.groupby("gene", sort=False)
         ]
         stage = self.trainer.state.fn.value if self._trainer is not None else prefix
         self.predictions[stage] = predictions
         self.gene_metrics[stage] = metrics
         summary = mean_over_genes(metrics)
-        self.log_dict({f"{prefix}/mean_r2": summary["mean_r2"], f"{prefix}/mean_pcc": summary["mean_pcc"]}, prog_bar=prefix == "val")
+        self.log_dict(
+            {f"{prefix}/mean_r2": summary["mean_r2"], f"{prefix}/mean_pcc": summary["mean_pcc"]},
+            prog_bar=prefix == "val",
+        )
         names = getattr(self.trainer.datamodule, "gene_names", None) if self._trainer is not None else None
         if names is not None and len(metrics) <= MAX_GENES_LOGGED:
             for row in metrics.itertuples():
