@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = [
     "model.window_bp=2048",
     "model.trunk.dim=24",
+    "model.trunk.depth=1",
     "model.trunk.heads=2",
     "model.trunk.attn_dim_key=8",
     "model.trunk.dim_divisible_by=4",
@@ -26,9 +27,11 @@ def tiny_cohort(tmp_path_factory) -> Path:
     return simulate_cohort(tmp_path_factory.mktemp("cohort"), seed=1, n_people=60, genes=DEMO_GENES[:3])
 
 
-def run_train(run_dir: Path, *overrides: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``python train.py`` as a user would, with the run directory and overrides given."""
-    env = {**os.environ, "WANDB_SILENT": "true", "PYTHONUNBUFFERED": "1"}
+def run_train(
+    run_dir: Path, *overrides: str, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``python train.py`` as a user would, with the run directory, overrides and extra environment given."""
+    env = {**os.environ, "WANDB_SILENT": "true", "PYTHONUNBUFFERED": "1", **(env or {})}
     command = [sys.executable, str(ROOT / "train.py"), f"hydra.run.dir={run_dir}", *overrides]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if check and result.returncode != 0:

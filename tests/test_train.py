@@ -99,9 +99,23 @@ def test_multi_gene_ddp_matches_one_process(tiny_cohort, tmp_path):
     assert not trained.duplicated(["gene", "person"]).any()
     assert len(trained) == 3 * 6  # every tune person of every gene, gathered from both ranks
 
+    # One intra-op thread in both runs: an untrained tiny model's predictions differ across people by
+    # ~1e-7, so PCC would amplify the rounding differences that thread counts cause.
     evaluate = [*common, "fit=false", f"ckpt_path={ckpt}"]
-    run_train(tmp_path / "one", *evaluate, "trainer=cpu")
-    run_train(tmp_path / "two", *evaluate, "trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu")
+    run_train(tmp_path / "one", *evaluate, "trainer=cpu", env={"OMP_NUM_THREADS": "1"})
+    run_train(
+        tmp_path / "two",
+        *evaluate,
+        "trainer=ddp",
+        "trainer.devices=2",
+        "trainer.accelerator=cpu",
+        env={"OMP_NUM_THREADS": "1"},
+    )
+    people = (
+        pd.read_csv(tmp_path / "one" / "predictions_tune.csv"),
+        pd.read_csv(tmp_path / "two" / "predictions_tune.csv"),
+    )
+    pd.testing.assert_frame_equal(people[0], people[1])
     one = pd.read_csv(tmp_path / "one" / "metrics_tune.csv")
     two = pd.read_csv(tmp_path / "two" / "metrics_tune.csv")
     assert list(one["gene"]) == list(two["gene"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 from enformer_pytorch import Enformer
-from enformer_pytorch.finetune import HeadAdapterWrapper
+from enformer_pytorch.finetune import HeadAdapterWrapper, freeze_batchnorms_
 from torch import nn
 
 
@@ -27,6 +27,7 @@ class PerformerModel(nn.Module):
 
     def __init__(self, trunk: Enformer):
         super().__init__()
+        freeze_batchnorms_(trunk)  # now, not at the first forward: DDP must see them frozen when it wraps us
         self.adapter = HeadAdapterWrapper(
             enformer=trunk, num_tracks=1, post_transformer_embed=False, output_activation=nn.Identity()
         )

@@ -105,6 +105,7 @@ class PerformerModule(L.LightningModule):
             return
         columns = [np.concatenate(c) for c in zip(*outputs)]
         predictions = pd.DataFrame(dict(zip(["gene", "person", "y", "pred"], columns)))
+        predictions[["y", "pred"]] = predictions[["y", "pred"]].astype(np.float64)  # exact in CSV round trips
         predictions = predictions.sort_values(["gene", "person"], kind="stable").reset_index(drop=True)
         metrics = per_gene_metrics(predictions, by="gene")
         metrics["loss"] = [
