@@ -182,3 +182,12 @@ def test_real_cohort_end_to_end(tmp_path):
     assert "skipped records" in log
     predictions = pd.read_csv(tmp_path / "geuvadis" / "predictions_test.csv")
     assert set(predictions["gene"]) == {"ZNF74"} and len(predictions) > 30
+
+
+def test_resume_from_last_checkpoint(tiny_cohort, tmp_path):
+    common = ["gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "logger=none"]
+    run_train(tmp_path / "run", *common, "max_epochs=1")
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    run_train(tmp_path / "run", *common, "max_epochs=2", "overwrite=true", f"ckpt_path={last}")
+    metrics = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert list(metrics["epoch"]) == [0, 1]  # epoch 0 from the first run, epoch 1 resumed

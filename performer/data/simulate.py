@@ -43,9 +43,10 @@ Expression
     shuffled order.  A gene with ``h2 > 0`` has 1-3 causal SNVs with cohort minor-allele
     frequency >= 0.05.  The first causal SNV lies within +/-1,500 bp of the
     TSS; further ones anywhere within +/-20,000 bp.  The first gene has exactly
-    one causal SNV, within +/-1,000 bp of the TSS and with MAF >= 0.2, so that
-    it is reliably learnable.  (If a simulated locus has no qualifying SNV the
-    locus is re-simulated with the next derived seed.)
+    one causal SNV, in the core promoter (within +/-200 bp of the TSS) and with
+    MAF >= 0.25, so that even the tiny CPU model learns it within minutes.
+    (If a simulated locus has no qualifying SNV the locus is re-simulated with
+    the next derived seed.)
 
     With ALT-allele dosages ``X`` (people x causal SNVs, values 0/1/2) and
     betas ``b ~ N(0, 1)``, the genetic value ``g = X @ b`` is centred and
@@ -491,7 +492,7 @@ def simulate_cohort(
             ``SIM0002``, ... (zero-padded to at least 4 digits).
         genes: gene symbols, one locus each, laid out in this order along
             ``chr1``.  The first gene is the strongly heritable "learnable" one
-            (h2 = 0.6, one causal SNV with MAF >= 0.2 within 1 kb of the TSS).
+            (h2 = 0.6, one causal SNV with MAF >= 0.25 within 200 bp of the TSS).
         locus_bp: length of each simulated locus in bp; gene ``k`` occupies
             ``[k * 100_000 + 10_000, k * 100_000 + 10_000 + locus_bp)``
             (0-based, half-open) and its TSS is ``locus_start + locus_bp // 2``.
