@@ -20,7 +20,7 @@ import torch
 from hydra.utils import to_absolute_path
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, WandbLogger
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from performer.data.datamodule import PerformerDataModule
 from performer.metrics import mean_over_genes
@@ -79,6 +79,8 @@ def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
         id_map=data.id_map,
         simulate=data.simulate,
         genes=gene_list(cfg.gene, cfg.genes),
+        eval_genes=gene_list(None, cfg.eval_genes),
+        train_fraction=cfg.train_fraction,
         window_bp=cfg.model.window_bp,
         batch_size=cfg.batch_size,
         accumulate=cfg.accumulate,
@@ -228,6 +230,8 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
     trainer = build_trainer(cfg, run_dir, build_logger(cfg, run_dir))
     if trainer.is_global_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
+        with open_dict(cfg):  # record where the cohort really is (the demo's cache, a relative root)
+            cfg.data.root = str(datamodule.root) if datamodule.root else None
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         if cfg.fit and (run_dir / "metrics.csv").exists() and not cfg.ckpt_path:
             (run_dir / "metrics.csv").unlink()  # a fresh fit (overwrite=true) restarts the epoch log

@@ -31,6 +31,11 @@ class PerformerDataModule(L.LightningDataModule):
         id_map: optional TSV mapping expression IDs to VCF sample names.
         simulate: generate the demo cohort into ``root`` if it is not there (``prepare_data``).
         genes: gene symbols or IDs to train on; None or empty means every gene of the expression file.
+        eval_genes: genes whose tune/test people are evaluated (default: ``genes``); genes not trained
+            on give held-out-gene-and-people (HOGP) figures.
+        train_fraction: train on this fraction of the fold's train people (learning curves): the first
+            ``round(fraction * n)`` of a seeded permutation, so a smaller set is inside every larger
+            one; tune and test people are untouched.
         window_bp: input length in bp, TSS at index ``window_bp // 2``.
         batch_size, accumulate: micro-batch size and micro-batches per optimiser step.
         eval_batch_size: tune/test batch size (default ``batch_size``).
@@ -40,8 +45,10 @@ class PerformerDataModule(L.LightningDataModule):
         num_workers: DataLoader worker processes.
         strict, pass_only, missing: VCF handling (see ``variants.VariantReader``).
 
-    After :meth:`setup`: ``cohort``, ``split``, ``gene_ids``, ``gene_names``, ``people`` (person
-    IDs; the ``person`` index of a batch points into it) and ``datasets`` (``train``/``tune``/``test``).
+    After :meth:`setup`: ``cohort``, ``split``, ``gene_ids`` and ``gene_names`` (training genes first,
+    then other eval genes; the ``gene`` index of a batch points into them), ``train_gene_ids``,
+    ``people`` (person IDs; the ``person`` index of a batch points into it), ``windows`` (one per gene)
+    and ``datasets`` (``train``/``tune``/``test``).
     """
 
     def __init__(
@@ -54,6 +61,8 @@ class PerformerDataModule(L.LightningDataModule):
         id_map: str | None = None,
         simulate: bool = False,
         genes: list[str] | None = None,
+        eval_genes: list[str] | None = None,
+        train_fraction: float = 1.0,
         window_bp: int = 49_152,
         batch_size: int = 32,
         accumulate: int = 4,
@@ -80,6 +89,10 @@ class PerformerDataModule(L.LightningDataModule):
             ).items()
         }
         self.requested_genes = list(genes or [])
+        self.requested_eval_genes = list(eval_genes or [])
+        if not 0 < train_fraction <= 1:
+            raise ValueError(f"train_fraction={train_fraction}: must be in (0, 1]")
+        self.train_fraction = train_fraction
         self.window_bp = window_bp
         self.batch_size = batch_size
         self.accumulate = accumulate
@@ -111,8 +124,12 @@ class PerformerDataModule(L.LightningDataModule):
         id_map = read_id_map(self.paths["id_map"]) if self.paths["id_map"] else None
         sequences = PersonalSequences(self.paths["fasta"], self.paths["vcf"], **self.variant_options)
         self.cohort = Cohort(expression, sequences.samples, gene_table, id_map)
-        queries = self.requested_genes or list(self.cohort.genes.index)
-        self.gene_ids = list(dict.fromkeys(self.cohort.resolve(q) for q in queries))
+        def resolve(queries: list[str]) -> list[str]:
+            return list(dict.fromkeys(self.cohort.resolve(q) for q in queries))
+
+        self.train_gene_ids = resolve(self.requested_genes or list(self.cohort.genes.index))
+        eval_gene_ids = resolve(self.requested_eval_genes) if self.requested_eval_genes else self.train_gene_ids
+        self.gene_ids = list(dict.fromkeys(self.train_gene_ids + eval_gene_ids))
         self.gene_names = [self.cohort.gene_name(g) for g in self.gene_ids]
         self.people = self.cohort.people
 
@@ -120,21 +137,26 @@ class PerformerDataModule(L.LightningDataModule):
             self.split = PeopleSplit.load(self.splits_dir).restrict(self.people)
         else:
             self.split = make_split(self.people, fold=self.fold, n_folds=self.n_folds, seed=self.split_seed)
+        if self.train_fraction < 1:
+            self.split = self.split.downsample_train(self.train_fraction, seed=self.split_seed)
         log.info("people split (fold %d): %s", self.fold, {s: len(self.split[s]) for s in SPLITS})
 
         genes = self.cohort.genes.loc[self.gene_ids]
         vcf_samples = [self.cohort.vcf_sample[p] for p in self.people]
-        windows = read_windows(sequences, genes, vcf_samples, self.window_bp)
+        self.windows = read_windows(sequences, genes, vcf_samples, self.window_bp)
         row = {p: i for i, p in enumerate(self.people)}
+        split_genes = {"train": set(self.train_gene_ids), "tune": set(eval_gene_ids), "test": set(eval_gene_ids)}
         for split in SPLITS:
             gene, person, target = [], [], []
             for g, gene_id in enumerate(self.gene_ids):
+                if gene_id not in split_genes[split]:
+                    continue
                 values = self.cohort.targets(gene_id, self.split[split])
                 gene.append(np.full(len(values), g))
                 person.append([row[p] for p in values.index])
                 target.append(values.to_numpy())
             self.datasets[split] = GenePeopleDataset(
-                windows, np.concatenate(gene), np.concatenate(person), np.concatenate(target)
+                self.windows, np.concatenate(gene), np.concatenate(person), np.concatenate(target)
             )
         log.info("%d genes; items per split: %s", len(self.gene_ids), {s: len(d) for s, d in self.datasets.items()})
 

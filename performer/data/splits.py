@@ -67,6 +67,16 @@ class PeopleSplit:
                     raise ValueError(f"person {person!r} is in both the {seen[person]} and the {name} split")
                 seen[person] = name
 
+    def downsample_train(self, fraction: float, seed: int = 0) -> PeopleSplit:
+        """The split with only ``round(fraction * n_train)`` train people (at least 1), tune/test kept.
+
+        The train people kept are the first of one seeded permutation, so for a given seed the set
+        kept at a smaller fraction is inside the set kept at every larger one (nested learning curves).
+        """
+        order = np.random.default_rng(seed).permutation(sorted(self.train))
+        keep = set(order[: max(1, round(fraction * len(order)))].tolist())
+        return PeopleSplit(train=[p for p in self.train if p in keep], tune=self.tune, test=self.test)
+
     def restrict(self, people: list[str]) -> PeopleSplit:
         """The split limited to ``people`` (order kept); logs how many were not in the cohort."""
         keep = set(people)

@@ -1,0 +1,233 @@
+"""Per-gene elastic net on SNV dosages: the paper's linear baseline.
+
+For each gene, the predictors are the ALT dosages (0/1/2, float64) of every biallelic SNV in the same
+TSS-centred window the model reads, and the model is scikit-learn's
+``Pipeline([("variance", VarianceThreshold()), ("enet", ElasticNetCV(max_iter=2000, cv=5))])``
+(ARCHITECTURE.md, "baselines"; Drusinsky et al., Methods). It is fitted on the fold's **train people
+only**: the inner 5-fold cross-validation that picks ``alpha`` runs on the train people, in the order of
+the split's train list (``KFold`` without shuffling); tune and test people are only ever predicted.
+
+Cases without an elastic net, each recorded in the ``status`` column of the metrics and logged:
+
+=================  ====================================================================================
+``fit``            the elastic net above
+``constant_snvs``  every SNV of the window has zero variance in the train people: ``VarianceThreshold``
+                   would leave no predictor, so the gene is predicted by the train mean (a
+                   ``DummyRegressor``) and has 0 non-zero coefficients
+``no_snvs``        the window holds no SNV at all: predicted by the train mean, 0 non-zero coefficients
+=================  ====================================================================================
+
+Coefficients are per ALT allele, on the dosage scale (the pipeline does not standardise).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyRegressor
+from sklearn.feature_selection import VarianceThreshold
+from sklearn.linear_model import ElasticNetCV
+from sklearn.pipeline import Pipeline
+
+from performer.data.dataset import GenePeopleDataset
+from performer.metrics import per_gene_metrics
+
+log = logging.getLogger(__name__)
+
+MIN_PEOPLE = 10
+"""Fewest train people :func:`fit_gene` accepts (the inner CV has 5 folds)."""
+
+EVAL_SPLITS = ("tune", "test")
+BASES = "ACGT"
+
+
+def make_pipeline(seed: int = 0) -> Pipeline:
+    """The unfitted per-gene model: ``VarianceThreshold()`` then ``ElasticNetCV(max_iter=2000, cv=5)``.
+
+    ``l1_ratio`` is scikit-learn's default (0.5); ``alpha`` is chosen by the inner CV over its default
+    grid of 100 values. ``seed`` is ``ElasticNetCV``'s ``random_state``.
+    """
+    return Pipeline(
+        [
+            ("variance", VarianceThreshold()),
+            ("enet", ElasticNetCV(max_iter=2000, cv=5, random_state=seed, n_jobs=1)),
+        ]
+    )
+
+
+def fit_gene(dosage_train: np.ndarray, y_train: np.ndarray, seed: int = 0) -> Pipeline:
+    """Fit one gene's elastic net on the train people.
+
+    Args:
+        dosage_train: ``(n_train_people, n_snvs)`` ALT dosages 0/1/2 (any numeric dtype; used as float64),
+            one row per train person, in the order of ``y_train``.
+        y_train: ``(n_train_people,)`` expression of the same people.
+        seed: ``ElasticNetCV`` random state.
+
+    Returns:
+        A fitted :class:`~sklearn.pipeline.Pipeline` with steps ``variance`` and ``enet``. When every SNV
+        has zero variance in the train people, ``variance`` is ``"passthrough"`` and ``enet`` a
+        ``DummyRegressor(strategy="mean")``: it predicts the train mean and has no coefficients.
+
+    Raises:
+        ValueError: no SNVs (0 columns), fewer than :data:`MIN_PEOPLE` people, mismatched lengths, or
+            non-finite dosages or targets.
+    """
+    x = np.asarray(dosage_train, dtype=np.float64)
+    y = np.asarray(y_train, dtype=np.float64)
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"dosage_train must be (n_people, n_snvs) and y_train (n_people,): got {x.shape}, {y.shape}")
+    if x.shape[1] == 0:
+        raise ValueError("no SNVs: the elastic net needs at least one SNV column in dosage_train")
+    if len(y) < MIN_PEOPLE:
+        raise ValueError(f"{len(y)} train people: the elastic net needs at least {MIN_PEOPLE} (5-fold inner CV)")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("dosage_train and y_train must be finite (drop people with NaN expression first)")
+    if not np.ptp(x, axis=0).any():
+        model = Pipeline([("variance", "passthrough"), ("enet", DummyRegressor(strategy="mean"))])
+    else:
+        model = make_pipeline(seed)
+    return model.fit(x, y)
+
+
+def snv_coefficients(model: Pipeline, n_snvs: int) -> np.ndarray:
+    """float64 ``(n_snvs,)``: the fitted coefficient of every SNV column, 0 where ``VarianceThreshold``
+    removed the SNV or the elastic net shrank it to 0 (all 0 for a train-mean model)."""
+    coef = np.zeros(n_snvs, dtype=np.float64)
+    enet = model.named_steps["enet"]
+    if hasattr(enet, "coef_"):
+        coef[model.named_steps["variance"].get_support()] = enet.coef_
+    return coef + 0.0  # -0.0 (shrunk from below) -> 0.0
+
+
+def rows_by_gene(dataset: GenePeopleDataset) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The people and targets of each gene in one split's dataset: the only rows a fit or prediction uses.
+
+    Args:
+        dataset: ``dm.datasets[split]``.
+
+    Returns:
+        One ``(person, y)`` pair per gene (index = position in ``dm.gene_ids``): ``person`` int64 ``(n,)``
+        (indices into ``dm.people``, i.e. rows of the window's dosage matrix) and ``y`` float64 ``(n,)``
+        (the dataset's targets, as the model is scored on), in dataset order (the split's person order).
+    """
+    return [(dataset.person[items], dataset.target[items].astype(np.float64)) for items in dataset.groups()]
+
+
+@dataclass
+class ElasticNetResult:
+    """Output of :func:`elastic_net_baseline`.
+
+    Attributes:
+        predictions: one row per (gene, tune/test person): ``gene_id, gene, split, person`` (person ID),
+            ``y``, ``pred`` (float64).
+        metrics: one row per gene and split: ``gene_id, gene, split, n_people, pcc, r2, mse`` (from
+            :func:`performer.metrics.per_gene_metrics`), ``n_snvs`` (SNVs in the window), ``n_nonzero``
+            (non-zero coefficients), ``alpha`` (chosen penalty, NaN without an elastic net) and ``status``
+            (``fit``, ``constant_snvs`` or ``no_snvs``; see the module docstring).
+        coefficients: one row per SNV of each gene's window: ``gene_id, gene, snv_id, pos`` (0-based),
+            ``ref, alt`` (letters), ``coef`` (per ALT allele; 0 if removed or shrunk).
+        models: gene ID -> fitted pipeline (None for ``no_snvs`` genes).
+    """
+
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+    coefficients: pd.DataFrame
+    models: dict[str, Pipeline | None] = field(default_factory=dict)
+
+
+def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
+    """Fit the per-gene elastic net on the train people of ``dm``'s fold; predict its tune and test people.
+
+    Args:
+        dm: a set-up :class:`~performer.data.datamodule.PerformerDataModule` (``prepare_data()`` and
+            ``setup()`` called). Read: ``gene_ids``, ``gene_names``, ``people`` and ``datasets``
+            (``train``, ``tune``, ``test``); each gene's SNVs are those of its model window.
+        seed: ``ElasticNetCV`` random state.
+
+    Returns:
+        :class:`ElasticNetResult`.
+
+    Raises:
+        ValueError: a gene has fewer than :data:`MIN_PEOPLE` train people (the message names the gene).
+    """
+    predictions, metrics, coefficients, models = [], [], [], {}
+    train = dm.datasets["train"]
+    rows = {split: rows_by_gene(dm.datasets[split]) for split in ("train", *EVAL_SPLITS)}
+    for g, (gene_id, name) in enumerate(zip(dm.gene_ids, dm.gene_names)):
+        window = train.windows[g]
+        snvs = window.snvs
+        person_train, y_train = rows["train"][g]
+        if len(snvs) == 0:
+            if len(y_train) < MIN_PEOPLE:
+                raise ValueError(f"gene {name} ({gene_id}): {len(y_train)} train people, need {MIN_PEOPLE}")
+            model = None
+            status = "no_snvs"
+            train_mean = float(np.mean(y_train))
+            log.warning("gene %s: no SNVs in its window; predicted by the train mean", name)
+        else:
+            try:
+                model = fit_gene(snvs.dosage[person_train], y_train, seed=seed)
+            except ValueError as error:
+                raise ValueError(f"gene {name} ({gene_id}): {error}") from error
+            status = "fit" if isinstance(model.named_steps["enet"], ElasticNetCV) else "constant_snvs"
+            if status == "constant_snvs":
+                log.warning(
+                    "gene %s: all %d SNVs are constant in the train people; predicted by the train mean",
+                    name,
+                    len(snvs),
+                )
+        models[gene_id] = model
+        coef = snv_coefficients(model, len(snvs)) if model is not None else np.zeros(0)
+        coefficients.append(
+            pd.DataFrame(
+                {
+                    "gene_id": gene_id,
+                    "gene": name,
+                    "snv_id": list(snvs.ids),
+                    "pos": snvs.pos.astype(np.int64),
+                    "ref": [BASES[c] for c in snvs.ref],
+                    "alt": [BASES[c] for c in snvs.alt],
+                    "coef": coef,
+                }
+            )
+        )
+        for split in EVAL_SPLITS:
+            person, y = rows[split][g]
+            if model is None:
+                pred = np.full(len(person), train_mean)
+            else:
+                pred = model.predict(snvs.dosage[person].astype(np.float64)) if len(person) else np.zeros(0)
+            predictions.append(
+                pd.DataFrame(
+                    {
+                        "gene_id": gene_id,
+                        "gene": name,
+                        "split": split,
+                        "person": [dm.people[i] for i in person],
+                        "y": y,
+                        "pred": np.asarray(pred, dtype=np.float64),
+                    }
+                )
+            )
+        metrics.append(
+            {
+                "gene_id": gene_id,
+                "n_snvs": len(snvs),
+                "n_nonzero": int(np.count_nonzero(coef)),
+                "alpha": float(model.named_steps["enet"].alpha_) if status == "fit" else np.nan,
+                "status": status,
+            }
+        )
+    predictions = pd.concat(predictions, ignore_index=True)
+    scores = per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
+    scores = scores.merge(pd.DataFrame(metrics), on="gene_id", how="left", validate="many_to_one")
+    return ElasticNetResult(
+        predictions=predictions,
+        metrics=scores,
+        coefficients=pd.concat(coefficients, ignore_index=True),
+        models=models,
+    )

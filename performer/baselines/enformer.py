@@ -1,0 +1,200 @@
+"""Pretrained-Enformer baseline: a person's expression read from the original human CAGE head.
+
+No fine-tuning: each person's dosage-averaged personal sequence (the same input the fine-tuned model
+reads) goes through a pretrained Enformer with its original human output head (5,313 tracks, softplus),
+and the prediction is the sum of the 3 centre bins ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (191-193 of
+384 at 49,152 bp) of one CAGE track chosen by tissue (ARCHITECTURE.md, "baselines"; Drusinsky et al.,
+Methods): :data:`TISSUE_TRACKS`.
+
+The prediction is in the track's own units (predicted CAGE signal), not in the units of the expression
+file: PCC is the meaningful metric; R^2 is reported for completeness and is usually far below 0.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from enformer_pytorch import Enformer
+
+from performer.metrics import per_gene_metrics
+
+log = logging.getLogger(__name__)
+
+HEAD = "human"
+
+TISSUE_TRACKS: dict[str, int] = {"blood": 4950, "brain": 4980}
+"""Human CAGE track of each tissue (0-based index into the 5,313 human tracks): 4950 = "CAGE:blood,
+adult, pool1", 4980 = "CAGE:brain, adult" (the paper's choices)."""
+
+N_CENTRE_BINS = 3
+"""Bins summed around the centre bin ``n_bins // 2`` (one on each side)."""
+
+
+def select_track(tissue: str | None = None, track: int | None = None) -> int:
+    """The human CAGE track to read: ``track`` if given, else the tissue's entry of :data:`TISSUE_TRACKS`.
+
+    Args:
+        tissue: tissue name, case-insensitive (``blood``, ``brain``).
+        track: explicit 0-based track index; overrides ``tissue``.
+
+    Raises:
+        ValueError: neither given, a negative ``track``, or an unknown tissue without ``track`` (the
+            message lists the known tissues).
+    """
+    if track is not None:
+        track = int(track)
+        if track < 0:
+            raise ValueError(f"track must be a 0-based track index >= 0, got {track}")
+        return track
+    if tissue is None:
+        raise ValueError(f"give a tissue ({', '.join(TISSUE_TRACKS)}) or an explicit track index")
+    key = tissue.strip().lower()
+    if key not in TISSUE_TRACKS:
+        known = ", ".join(f"{t} -> {i}" for t, i in TISSUE_TRACKS.items())
+        raise ValueError(
+            f"unknown tissue {tissue!r}: known tissues are {known}; pass track=<index> for any other CAGE track"
+        )
+    return TISSUE_TRACKS[key]
+
+
+@contextmanager
+def _evaluating(module: torch.nn.Module) -> Iterator[None]:
+    """Eval mode and no gradients inside; the module's previous train/eval mode restored after."""
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        module.train(was_training)
+
+
+def _human_head(enformer: Enformer) -> torch.nn.Module:
+    if HEAD not in enformer.heads:
+        raise ValueError(
+            f"this Enformer has no {HEAD!r} output head (heads: {list(enformer.heads) or 'none'}); "
+            "load it with performer.model.trunk.load_pretrained(path, keep_heads=True)"
+        )
+    return enformer.heads[HEAD]
+
+
+def enformer_track_prediction(enformer: Enformer, x: torch.Tensor, track: int) -> torch.Tensor:
+    """Sum of the 3 centre bins of one human-head track.
+
+    Args:
+        enformer: Enformer with its original output heads (``keep_heads=True``); run in eval mode without
+            gradients (its mode is restored afterwards).
+        x: float ``(B, L, 4)`` one-hot (``A,C,G,T``), ``L`` a multiple of 128 bp with ``L / 128 >= 3``,
+            already on the model's device.
+        track: 0-based human track index (see :func:`select_track`).
+
+    Returns:
+        float ``(B,)`` on the model's device: ``enformer(x, head="human")[:, c - 1 : c + 2, track].sum(1)``
+        with ``c = n_bins // 2``.
+
+    Raises:
+        ValueError: no human head, ``track`` out of range, or ``x`` not ``(B, L, 4)``.
+    """
+    head = _human_head(enformer)
+    n_tracks = next(m for m in head.modules() if isinstance(m, torch.nn.Linear)).out_features
+    if not 0 <= track < n_tracks:
+        raise ValueError(f"track {track} is out of range: the human head has {n_tracks} tracks")
+    if x.ndim != 3 or x.shape[-1] != 4:
+        raise ValueError(f"x must be a (batch, length, 4) one-hot tensor, got shape {tuple(x.shape)}")
+    with _evaluating(enformer):
+        out = enformer(x, head=HEAD)
+    n_bins = out.shape[1]
+    if n_bins < N_CENTRE_BINS:
+        raise ValueError(f"{n_bins} output bins: need at least {N_CENTRE_BINS} ({x.shape[1]} bp input)")
+    centre = n_bins // 2
+    return out[:, centre - 1 : centre + 2, track].sum(dim=1)
+
+
+@dataclass
+class ReferenceResult:
+    """Output of :func:`enformer_baseline`.
+
+    Attributes:
+        predictions: one row per (gene, person): ``gene_id, gene, split, person`` (person ID), ``y``,
+            ``pred`` (float64, in the CAGE track's units).
+        metrics: one row per gene and split: ``gene_id, gene, split, n_people, pcc, r2, mse`` (from
+            :func:`performer.metrics.per_gene_metrics`).
+        track: the human track that was read.
+    """
+
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+    track: int
+
+
+def enformer_baseline(
+    enformer: Enformer,
+    dm,
+    track: int,
+    split: str | Sequence[str] = "test",
+    batch_size: int = 8,
+    device: str | torch.device | None = None,
+) -> ReferenceResult:
+    """Predict every person of one or more splits of ``dm`` with a pretrained Enformer's CAGE track.
+
+    Args:
+        enformer: pretrained Enformer with its output heads
+            (``performer.model.trunk.load_pretrained(path, keep_heads=True)``).
+        dm: a set-up :class:`~performer.data.datamodule.PerformerDataModule`; read: ``gene_ids``,
+            ``gene_names``, ``people``, ``datasets``. Its ``window_bp`` is the input length (49,152 bp
+            for the paper's numbers).
+        track: 0-based human track (:func:`select_track`, e.g. ``select_track("blood")`` = 4950).
+        split: ``"tune"``, ``"test"`` (or ``"train"``), or a list of them.
+        batch_size: sequences per forward pass (each batch holds one gene).
+        device: where to run; the model is moved there. Default: the device the model is on.
+
+    Returns:
+        :class:`ReferenceResult`.
+
+    Raises:
+        ValueError: as :func:`enformer_track_prediction`; KeyError: an unknown split.
+    """
+    splits = [split] if isinstance(split, str) else list(split)
+    if device is not None:
+        enformer.to(device)
+    device = next(enformer.parameters()).device
+    tables = []
+    for name in splits:
+        if name not in dm.datasets:
+            raise KeyError(f"unknown split {name!r}: choose from {list(dm.datasets)}")
+        dataset = dm.datasets[name]
+        gene, person, y, pred = [], [], [], []
+        for items in dataset.groups():
+            for start in range(0, len(items), batch_size):
+                batch = dataset.__getitems__(items[start : start + batch_size])
+                out = enformer_track_prediction(enformer, batch["x"].to(device), track)
+                gene.append(batch["gene"].numpy())
+                person.append(batch["person"].numpy())
+                y.append(batch["y"].numpy())
+                pred.append(out.float().cpu().numpy())
+        if not gene:
+            continue
+        gene, person = np.concatenate(gene), np.concatenate(person)
+        tables.append(
+            pd.DataFrame(
+                {
+                    "gene_id": [dm.gene_ids[g] for g in gene],
+                    "gene": [dm.gene_names[g] for g in gene],
+                    "split": name,
+                    "person": [dm.people[p] for p in person],
+                    "y": np.concatenate(y).astype(np.float64),
+                    "pred": np.concatenate(pred).astype(np.float64),
+                }
+            )
+        )
+        log.info("Enformer baseline, track %d: predicted %d %s people x genes", track, len(gene), name)
+    columns = ["gene_id", "gene", "split", "person", "y", "pred"]
+    predictions = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    metrics = per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
+    return ReferenceResult(predictions=predictions, metrics=metrics, track=track)

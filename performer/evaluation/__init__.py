@@ -1,0 +1,1 @@
+"""HOP / HOGP evaluation of finished runs and baselines, tidy tables and figures."""

@@ -1,0 +1,217 @@
+"""HOP / HOGP evaluation of finished runs and of the baselines, as one tidy table.
+
+``evaluation.csv`` has one row per (model, gene, fold, split, train fraction) with columns ``model``
+(``performer``, ``elastic_net``, ``enformer``), ``experiment``, ``run_dir``, ``gene_id``, ``gene``,
+``fold``, ``split``, ``gene_set`` (``HOP``: a gene the model was trained on, evaluated on held-out
+people; ``HOGP``: a held-out gene, on the same held-out people), ``train_fraction``, ``n_train``,
+``n_people``, ``pcc``, ``r2``, ``n_nonzero`` (elastic net), ``h2`` (the simulated cis-heritability when
+the cohort has a ``heritability.tsv``, else NaN), and the per-gene means over folds ``mean_pcc_folds``
+and ``mean_r2_folds``. ``predictions.csv`` holds the per-person predictions behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+
+from performer.data.datamodule import PerformerDataModule
+from performer.model.module import PerformerModule
+from performer.run import SUMMARY_FILE, build_datamodule, gene_list, name_genes, trainer_precision
+
+log = logging.getLogger(__name__)
+
+KEYS = ["model", "experiment", "gene_id", "split", "gene_set", "train_fraction"]
+
+
+@dataclass
+class Run:
+    """A finished training run: its directory, resolved config and best checkpoint."""
+
+    path: Path
+    cfg: DictConfig
+    checkpoint: Path
+
+    @property
+    def experiment(self) -> str:
+        return str(self.cfg.experiment_name)
+
+
+def find_runs(root: str | Path) -> list[Run]:
+    """Every finished run (a ``summary.json`` beside ``config.yaml``) under ``root``, sorted by path.
+
+    Raises:
+        FileNotFoundError: ``root`` does not exist or holds no finished run.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"runs={root}: no such folder")
+    runs = []
+    for summary in sorted(root.rglob(SUMMARY_FILE)):
+        checkpoint = json.loads(summary.read_text()).get("checkpoint")
+        config = summary.parent / "config.yaml"
+        if not config.exists() or not checkpoint:
+            log.warning("skipping %s: no config.yaml or no best checkpoint", summary.parent)
+            continue
+        runs.append(Run(summary.parent, OmegaConf.load(config), Path(checkpoint)))
+    if not runs:
+        raise FileNotFoundError(f"no finished run (a folder with {SUMMARY_FILE}) under {root}")
+    log.info("found %d finished runs under %s", len(runs), root)
+    return runs
+
+
+def run_datamodule(run: Run, eval_genes: list[str] | None = None) -> PerformerDataModule:
+    """The run's DataModule (same data, genes, fold, split, window), set up; tune/test people cover
+    the run's genes plus ``eval_genes``."""
+    cfg = run.cfg.copy()
+    with open_dict(cfg):
+        trained = gene_list(cfg.gene, cfg.genes)
+        cfg.eval_genes = list(dict.fromkeys((trained or []) + list(eval_genes))) if eval_genes and trained else None
+        if eval_genes and not trained:
+            log.warning("run %s trained on every gene of its data; eval_genes adds nothing", run.path)
+    datamodule = build_datamodule(cfg)
+    datamodule.prepare_data()
+    datamodule.setup()
+    return datamodule
+
+
+def heritability(datamodule: PerformerDataModule) -> dict[str, float]:
+    """Simulated h2 per gene ID from the cohort's ``heritability.tsv`` (the demo cohort), else empty."""
+    path = datamodule.paths["expression"].parent / "heritability.tsv"
+    if not path.exists():
+        return {}
+    table = pd.read_csv(path, sep="\t")
+    return dict(zip(table["gene_id"], table["h2"]))
+
+
+def annotate(table: pd.DataFrame, model: str, run: Run, datamodule: PerformerDataModule) -> pd.DataFrame:
+    """Add the run's identity (model, experiment, fold, gene set, train fraction, h2) to a table."""
+    table = table.copy()
+    table.insert(0, "model", model)
+    table.insert(1, "experiment", run.experiment)
+    table.insert(2, "run_dir", str(run.path))
+    table["fold"] = int(run.cfg.fold)
+    table["gene_set"] = np.where(table["gene_id"].isin(datamodule.train_gene_ids), "HOP", "HOGP")
+    table["train_fraction"] = float(run.cfg.get("train_fraction", 1.0))
+    table["n_train"] = len(datamodule.split.train)
+    table["h2"] = table["gene_id"].map(heritability(datamodule)).astype(float)
+    return table
+
+
+def performer_predictions(run: Run, datamodule: PerformerDataModule, precision: str = "auto") -> pd.DataFrame:
+    """Reload the run's best checkpoint and predict every test person of every eval gene.
+
+    Returns the per-person table ``gene_id, gene, person, y, pred, split``.
+    """
+    module = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu")
+    trainer = L.Trainer(
+        accelerator="auto",
+        devices=1,
+        precision=trainer_precision(precision),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.test(module, datamodule=datamodule, verbose=False)
+    predictions = name_genes(module.predictions["test"], datamodule)
+    predictions["split"] = "test"
+    return predictions
+
+
+def metrics_from_predictions(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Per gene and split: ``n_people, pcc, r2, mse`` (scipy / sklearn, see ``performer.metrics``)."""
+    from performer.metrics import per_gene_metrics
+
+    return per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
+
+
+def add_fold_means(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``mean_pcc_folds`` and ``mean_r2_folds``: per-gene means over folds (NaN ignored)."""
+    means = table.groupby(KEYS, dropna=False)[["pcc", "r2"]].transform("mean")
+    return table.assign(mean_pcc_folds=means["pcc"], mean_r2_folds=means["r2"])
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """Write ``path`` (CSV) and, when pyarrow is installed, the same table as Parquet beside it."""
+    table.to_csv(path, index=False)
+    try:
+        table.to_parquet(path.with_suffix(".parquet"), index=False)
+    except ImportError:
+        log.info("pyarrow is not installed: wrote %s only (pip install -e '.[parquet]' for Parquet)", path)
+
+
+def _baseline_key(run: Run) -> str:
+    """Runs that share data, genes, fold, people and window share their baseline fits."""
+    cfg = run.cfg
+    fields = [cfg.data, cfg.gene, cfg.genes, cfg.eval_genes, cfg.fold, cfg.n_folds, cfg.split_seed,
+              cfg.splits_dir, cfg.get("train_fraction", 1.0), cfg.model.window_bp]
+    return json.dumps([OmegaConf.to_container(f) if isinstance(f, DictConfig | ListConfig) else f for f in fields])
+
+
+def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
+    """Evaluate every finished run under ``cfg.runs`` and the requested baselines; write the outputs.
+
+    Writes into ``out_dir``: ``evaluation.csv`` (+ ``.parquet``), ``predictions.csv``,
+    ``elastic_net_coefficients.csv`` (with ``baseline=elastic_net``) and the figures.
+
+    Returns:
+        The evaluation table (see the module docstring).
+    """
+    from performer.baselines import elastic_net_baseline, enformer_baseline, load_reference_enformer, track_for
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    baselines = [cfg.baseline] if isinstance(cfg.baseline, str) else list(cfg.baseline or [])
+    unknown = set(baselines) - {"elastic_net", "enformer"}
+    if unknown:
+        raise ValueError(f"baseline={sorted(unknown)}: choose elastic_net and/or enformer")
+    eval_genes = gene_list(None, cfg.eval_genes)
+    enformer = load_reference_enformer(cfg.model.pretrained) if "enformer" in baselines else None
+
+    tables, predictions, coefficients, done = [], [], [], set()
+    for run in find_runs(cfg.runs):
+        log.info("evaluating %s", run.path)
+        datamodule = run_datamodule(run, eval_genes)
+        performer = performer_predictions(run, datamodule, cfg.precision)
+        tables.append(annotate(metrics_from_predictions(performer), "performer", run, datamodule))
+        predictions.append(annotate(performer, "performer", run, datamodule))
+        key = _baseline_key(run)
+        if key in done:
+            continue
+        done.add(key)
+        if "elastic_net" in baselines:
+            result = elastic_net_baseline(datamodule, seed=cfg.seed)
+            tables.append(annotate(result.metrics, "elastic_net", run, datamodule))
+            predictions.append(annotate(result.predictions, "elastic_net", run, datamodule))
+            coefficients.append(annotate(result.coefficients, "elastic_net", run, datamodule))
+        if enformer is not None:
+            track = track_for(run.cfg.data.tissue, cfg.track)
+            result = enformer_baseline(enformer, datamodule, track, split="test")
+            tables.append(annotate(result.metrics, "enformer", run, datamodule))
+            predictions.append(annotate(result.predictions, "enformer", run, datamodule))
+
+    table = add_fold_means(pd.concat(tables, ignore_index=True))
+    write_table(table, out_dir / "evaluation.csv")
+    predictions = pd.concat(predictions, ignore_index=True)
+    predictions.to_csv(out_dir / "predictions.csv", index=False)
+    if coefficients:
+        pd.concat(coefficients, ignore_index=True).to_csv(out_dir / "elastic_net_coefficients.csv", index=False)
+    if cfg.figures:
+        from performer.evaluation.plots import write_figures
+
+        write_figures(table, predictions, out_dir)
+    print(summary_table(table).to_string())
+    return table
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean PCC and R^2 over genes and folds per model, split, gene set and train fraction."""
+    keys = ["model", "split", "gene_set", "train_fraction"]
+    return table.groupby(keys)[["pcc", "r2"]].agg(["mean", "count"]).round(3)

@@ -1,0 +1,156 @@
+"""Gradient x input attribution and the paper's standardized attribution along a gene's window.
+
+``gradient x input`` is ``x * d predict(x) / dx`` (autograd). For a one-hot input only the channel of
+the base present is non-zero, so the per-position maximum of ``|gxi|`` over channels is the absolute
+gradient at that base; for a dosage-averaged personal input a heterozygous SNV contributes half of
+each allele's gradient. The standardized attribution z-scores that per-position value across the
+window (Drusinsky et al., "Interpretation", attribution maps around the TSS).
+
+Coordinates are 0-based; position ``i`` of a window is ``window.start + i``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from performer.data.personal import PersonalWindow
+from performer.data.reference import codes_to_one_hot
+from performer.interpret.ism import Predict, _predict_flat, infer_device
+
+
+def gradient_x_input(
+    predict: Predict,
+    x: np.ndarray | torch.Tensor,
+    batch_size: int | None = None,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Gradient x input of each sequence: ``x * d predict(x)_b / d x_b``.
+
+    The gradient is taken of the summed output, which equals the per-sample gradient because the
+    samples of a batch do not interact in ``predict`` (true for Performer and Enformer in eval mode:
+    :class:`~performer.model.head.PerformerModel` freezes BatchNorm). Gradients are taken with
+    respect to the input only (``torch.autograd.grad``): parameters' ``.grad`` are left untouched.
+    Runs in float32 with gradients enabled, even inside a caller's ``torch.no_grad()``. As for ISM,
+    put the model in eval mode first.
+
+    Args:
+        predict: float32 ``(B, L, 4)`` -> ``(B,)``.
+        x: float ``(B, L, 4)`` (numpy or torch), one-hot or dosage-averaged one-hot.
+        batch_size: sequences per forward/backward pass (default: all at once).
+        device: where ``predict`` runs; default as in :func:`~performer.interpret.ism.ism_scores`.
+
+    Returns:
+        float32 numpy ``(B, L, 4)``.
+
+    Raises:
+        ValueError: ``x`` is not 3-d with 4 channels, ``batch_size < 1``, or ``predict`` does not
+            return one value per sequence.
+    """
+    x = torch.as_tensor(x)
+    if x.ndim != 3 or x.shape[-1] != 4:
+        raise ValueError(f"x must be (B, L, 4); got {tuple(x.shape)}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    dev = infer_device(predict, device)
+    step = batch_size or max(x.shape[0], 1)
+    out = np.empty(tuple(x.shape), dtype=np.float32)
+    for begin in range(0, x.shape[0], step):
+        chunk = x[begin : begin + step].to(device=dev, dtype=torch.float32).requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(_predict_flat(predict, chunk).sum(), chunk)
+        out[begin : begin + step] = (chunk.detach() * grad).cpu().numpy()
+    return out
+
+
+def standardized_attribution(gxi: np.ndarray) -> np.ndarray:
+    """Standardized attribution per position: z-scored max ``|gradient x input|`` over channels.
+
+    For a batch ``(B, L, 4)`` the gradient x input is first averaged over the ``B`` sequences
+    (people), then ``v_i = max_c |mean gxi[i, c]|``; the result is ``(v - mean(v)) / std(v)`` across
+    the ``L`` positions (population std, ``ddof=0``), so it has mean 0 and std 1.
+
+    Args:
+        gxi: float ``(L, 4)`` or ``(B, L, 4)``.
+
+    Returns:
+        float64 ``(L,)``; all NaN when ``v`` is constant (std 0) or ``L == 0``.
+
+    Raises:
+        ValueError: ``gxi`` is not ``(L, 4)`` or ``(B, L, 4)``.
+    """
+    gxi = np.asarray(gxi, dtype=np.float64)
+    if gxi.ndim == 3:
+        gxi = gxi.mean(axis=0)
+    if gxi.ndim != 2 or gxi.shape[-1] != 4:
+        raise ValueError(f"gxi must be (L, 4) or (B, L, 4); got {gxi.shape}")
+    v = np.abs(gxi).max(axis=1)
+    std = v.std() if len(v) else 0.0
+    if std == 0 or not np.isfinite(std):
+        return np.full(len(v), np.nan)
+    return (v - v.mean()) / std
+
+
+@dataclass
+class WindowAttribution:
+    """Gradient x input of a gene's window, for the reference and averaged over people.
+
+    Attributes:
+        positions: int64 ``(L,)``, 0-based genomic positions ``window.start + arange(L)``.
+        reference: float32 ``(L, 4)``, gradient x input of the reference window.
+        personal: float32 ``(L, 4)``, mean over the people of their personal windows' gradient x input.
+        n_people: number of people averaged.
+    """
+
+    positions: np.ndarray
+    reference: np.ndarray
+    personal: np.ndarray
+    n_people: int
+
+
+def reference_and_personal_attribution(
+    predict: Predict,
+    window: PersonalWindow,
+    rows: np.ndarray | None = None,
+    batch_size: int = 8,
+    device: str | torch.device | None = None,
+) -> WindowAttribution:
+    """Gradient x input of the reference window and the mean over people's personal windows.
+
+    Personal windows are the dosage-averaged one-hots ``window.one_hot(rows)``, built ``batch_size``
+    people at a time and summed, so memory stays at one batch. ``standardized_attribution`` of
+    ``personal`` is the standardized attribution averaged over those people.
+
+    Args:
+        predict: float32 ``(B, L, 4)`` -> ``(B,)``; in eval mode.
+        window: the gene's window.
+        rows: indices into ``window.snvs.dosage`` rows (default: all people).
+        batch_size: personal windows per forward/backward pass.
+        device: as in :func:`gradient_x_input`.
+
+    Returns:
+        :class:`WindowAttribution`.
+
+    Raises:
+        ValueError: no people selected, or as :func:`gradient_x_input`.
+    """
+    rows = np.arange(window.snvs.dosage.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+    if len(rows) == 0:
+        raise ValueError("rows selects no people: pass at least one row of window.snvs.dosage")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    length = len(window.codes)
+    reference_x = codes_to_one_hot(window.codes).astype(np.float32)[None]
+    reference = gradient_x_input(predict, reference_x, device=device)[0]
+    total = np.zeros((length, 4), dtype=np.float64)
+    for begin in range(0, len(rows), batch_size):
+        chunk = window.one_hot(rows[begin : begin + batch_size])
+        total += gradient_x_input(predict, chunk, device=device).sum(axis=0, dtype=np.float64)
+    return WindowAttribution(
+        positions=window.start + np.arange(length, dtype=np.int64),
+        reference=reference,
+        personal=(total / len(rows)).astype(np.float32),
+        n_people=len(rows),
+    )

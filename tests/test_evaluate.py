@@ -1,0 +1,136 @@
+"""Sweeps, HOP/HOGP evaluation, baselines in the table and learning curves, through the entry points."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, TINY_MODEL, run_train
+from hydra import compose, initialize_config_dir
+from scipy.stats import pearsonr
+from sklearn.metrics import r2_score
+
+FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "max_epochs=1", "logger=none"]
+
+
+def run_evaluate(*overrides: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(ROOT / "evaluate.py"), *overrides]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def sweep(tiny_cohort, tmp_path_factory):
+    """A Hydra multirun: 2 genes x 2 folds of single-gene models."""
+    sweep_dir = tmp_path_factory.mktemp("sweep")
+    command = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        "-m",
+        "gene=BTNL3,ZFP57",
+        "fold=0,1",
+        f"data.root={tiny_cohort}",
+        f"hydra.sweep.dir={sweep_dir}",
+        *FAST,
+    ]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return sweep_dir
+
+
+def test_sweep_writes_the_predictable_tree(sweep):
+    for gene in ("BTNL3", "ZFP57"):
+        for fold in (0, 1):
+            assert (sweep / gene / f"fold{fold}" / "summary.json").exists()
+
+
+def test_evaluation_table_matches_scipy_and_sklearn(sweep):
+    run_evaluate(f"runs={sweep}", "baseline=elastic_net")
+    table = pd.read_csv(sweep / "evaluation" / "evaluation.csv")
+    predictions = pd.read_csv(sweep / "evaluation" / "predictions.csv")
+    assert set(table["model"]) == {"performer", "elastic_net"}
+    performer = table[table["model"] == "performer"]
+    assert len(performer) == 4 and set(performer["gene_set"]) == {"HOP"} and set(performer["split"]) == {"test"}
+    for row in table[table["split"] == "test"].itertuples():
+        people = predictions[
+            (predictions["model"] == row.model)
+            & (predictions["gene"] == row.gene)
+            & (predictions["fold"] == row.fold)
+            & (predictions["split"] == "test")
+        ]
+        assert len(people) == row.n_people == 6
+        assert row.r2 == pytest.approx(r2_score(people["y"], people["pred"]))
+        if people["pred"].std() > 0:
+            assert row.pcc == pytest.approx(pearsonr(people["pred"], people["y"]).statistic)
+    folds = performer.groupby("gene")["r2"].mean()
+    np.testing.assert_allclose(
+        performer.set_index("gene").loc[folds.index, "mean_r2_folds"].groupby(level=0).first(), folds
+    )
+    assert table["h2"].notna().all()  # the simulated cohort knows its heritability
+    coefficients = pd.read_csv(sweep / "evaluation" / "elastic_net_coefficients.csv")
+    assert set(coefficients["fold"]) == {0, 1}
+    for name in ("performer_vs_elastic_net.png", "r2_difference_by_h2.png"):
+        assert (sweep / "evaluation" / name).stat().st_size > 0
+
+
+def test_finished_runs_in_a_sweep_are_skipped(sweep, tiny_cohort):
+    before = (sweep / "BTNL3" / "fold0" / "checkpoints" / "best.ckpt").stat().st_mtime_ns
+    run_train(sweep / "BTNL3" / "fold0", "gene=BTNL3", "fold=0", f"data.root={tiny_cohort}", *FAST)
+    assert (sweep / "BTNL3" / "fold0" / "checkpoints" / "best.ckpt").stat().st_mtime_ns == before
+
+
+def test_multi_gene_model_on_held_out_genes(tiny_cohort, tmp_path):
+    run_train(
+        tmp_path / "runs" / "multi", "experiment=multi_gene", "genes=[BTNL3,ZFP57]", f"data.root={tiny_cohort}", *FAST
+    )
+    run_evaluate(f"runs={tmp_path / 'runs'}", "eval_genes=[PPIF]", "figures=false")
+    table = pd.read_csv(tmp_path / "runs" / "evaluation" / "evaluation.csv")
+    assert dict(zip(table["gene"], table["gene_set"])) == {"BTNL3": "HOP", "ZFP57": "HOP", "PPIF": "HOGP"}
+    predictions = pd.read_csv(tmp_path / "runs" / "evaluation" / "predictions.csv", dtype={"person": str})
+    test_people = (tmp_path / "runs" / "multi" / "splits" / "test.txt").read_text().split()
+    for gene in ("BTNL3", "PPIF"):  # held-out genes are scored on the same held-out people
+        assert sorted(predictions.loc[predictions["gene"] == gene, "person"]) == sorted(test_people)
+
+
+def test_downsampled_train_people_are_nested(tiny_cohort, tmp_path):
+    command = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        "-m",
+        "experiment=downsample",
+        "gene=BTNL3",
+        "train_fraction=0.5,1.0",
+        f"data.root={tiny_cohort}",
+        f"hydra.sweep.dir={tmp_path}",
+        *FAST,
+    ]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-5000:]
+    people = {
+        f: (tmp_path / "BTNL3" / "fold0" / f"train{f}" / "splits" / "train.txt").read_text().split()
+        for f in ("0.5", "1.0")
+    }
+    assert len(people["0.5"]) == 24 and len(people["1.0"]) == 48
+    assert set(people["0.5"]) < set(people["1.0"])
+    for split in ("tune", "test"):  # untouched by downsampling
+        a, b = [
+            (tmp_path / "BTNL3" / "fold0" / f"train{f}" / "splits" / f"{split}.txt").read_text() for f in ("0.5", "1.0")
+        ]
+        assert a == b
+    run_evaluate(f"runs={tmp_path}", "figures=false")
+    table = pd.read_csv(tmp_path / "evaluation" / "evaluation.csv")
+    assert sorted(table["train_fraction"]) == [0.5, 1.0] and sorted(table["n_train"]) == [24, 48]
+
+
+def test_slurm_launcher_composes():
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(
+            config_name="train",
+            overrides=["hydra/launcher=slurm", "experiment=paper_single_gene"],
+            return_hydra_config=True,
+        )
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert launcher.gpus_per_node == 1 and launcher.tasks_per_node == 1
