@@ -204,6 +204,15 @@ def test_gradient_x_input_of_a_linear_model_is_x_times_w():
     gxi = gradient_x_input(model, x, batch_size=2)
     np.testing.assert_array_equal(gxi, x * model.weight.detach().numpy())
     assert model.weight.grad is None  # gradients w.r.t. the input only
+    with torch.no_grad():  # a caller's no_grad does not matter ...
+        np.testing.assert_array_equal(gradient_x_input(model, x), gxi)
+
+    def detached(t):  # ... but a predict that drops the graph is a clear error
+        with torch.no_grad():
+            return model(t)
+
+    with pytest.raises(RuntimeError, match="no gradient"):
+        gradient_x_input(detached, x)
 
 
 def test_gradient_x_input_matches_autograd_on_a_tiny_enformer(tiny_model):

@@ -48,6 +48,7 @@ def gradient_x_input(
     Raises:
         ValueError: ``x`` is not 3-d with 4 channels, ``batch_size < 1``, or ``predict`` does not
             return one value per sequence.
+        RuntimeError: ``predict``'s output carries no gradient (it runs under ``torch.no_grad()``).
     """
     x = torch.as_tensor(x)
     if x.ndim != 3 or x.shape[-1] != 4:
@@ -60,7 +61,13 @@ def gradient_x_input(
     for begin in range(0, x.shape[0], step):
         chunk = x[begin : begin + step].to(device=dev, dtype=torch.float32).requires_grad_(True)
         with torch.enable_grad():
-            (grad,) = torch.autograd.grad(_predict_flat(predict, chunk).sum(), chunk)
+            pred = _predict_flat(predict, chunk)
+            if not pred.requires_grad:
+                raise RuntimeError(
+                    "predict returned an output with no gradient: it must not run under torch.no_grad() "
+                    "or detach its output (enformer_track_prediction does; wrap the model without no_grad)"
+                )
+            (grad,) = torch.autograd.grad(pred.sum(), chunk)
         out[begin : begin + step] = (chunk.detach() * grad).cpu().numpy()
     return out
 

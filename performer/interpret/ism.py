@@ -114,7 +114,7 @@ def ism_scores(
             f"SNVs at 0-based positions {bad} lie outside window {window.chrom}:{window.start}-{window.end}"
         )
 
-    af = snvs.allele_frequency()[observed] if len(snvs) else np.zeros(0)
+    af = snvs.dosage[:, observed].mean(axis=0, dtype=np.float64) / 2.0 if len(observed) else np.zeros(0)
     table = pd.DataFrame(
         {
             "chrom": [window.chrom] * len(observed),
