@@ -1,15 +1,19 @@
-"""Evaluate finished runs and baselines: `python evaluate.py runs=outputs/single_gene` (conf/evaluate.yaml)."""
+"""Evaluate finished runs and baselines, or interpret them (task=ism): `python evaluate.py runs=outputs/single_gene`."""
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from performer.evaluation.evaluate import evaluate
+from performer.interpret.pipeline import interpret
 
 
 @hydra.main(config_path="conf", config_name="evaluate", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    evaluate(cfg, HydraConfig.get().runtime.output_dir)
+    tasks = {"evaluate": evaluate, "ism": interpret}
+    if cfg.task not in tasks:
+        raise ValueError(f"task={cfg.task!r}: choose one of {sorted(tasks)}")
+    tasks[cfg.task](cfg, HydraConfig.get().runtime.output_dir)
 
 
 if __name__ == "__main__":

@@ -4,19 +4,23 @@ from performer.baselines.elastic_net import ElasticNetResult, elastic_net_baseli
 from performer.baselines.enformer import (
     TISSUE_TRACKS,
     ReferenceResult,
+    centre_bins,
     enformer_baseline,
     enformer_track_prediction,
-    select_track,
+    load_reference_enformer,
+    track_for,
 )
 
 __all__ = [
     "TISSUE_TRACKS",
     "ElasticNetResult",
     "ReferenceResult",
+    "centre_bins",
     "elastic_net_baseline",
     "enformer_baseline",
     "enformer_track_prediction",
     "fit_gene",
+    "load_reference_enformer",
     "rows_by_gene",
-    "select_track",
+    "track_for",
 ]

@@ -4,8 +4,14 @@ For each gene, the predictors are the ALT dosages (0/1/2, float64) of every bial
 TSS-centred window the model reads, and the model is scikit-learn's
 ``Pipeline([("variance", VarianceThreshold()), ("enet", ElasticNetCV(max_iter=2000, cv=5))])``
 (ARCHITECTURE.md, "baselines"; Drusinsky et al., Methods). It is fitted on the fold's **train people
-only**: the inner 5-fold cross-validation that picks ``alpha`` runs on the train people, in the order of
-the split's train list (``KFold`` without shuffling); tune and test people are only ever predicted.
+only** (``dm.split.train``, after any ``train_fraction`` downsampling; :func:`train_rows`): the inner
+5-fold cross-validation that picks ``alpha`` runs on them, in the split's order (``KFold`` without
+shuffling); tune and test people are only ever predicted (:func:`rows_by_gene` of the tune/test
+datasets: the same people and targets the fine-tuned model is scored on).
+
+The model is per gene, so every gene of ``dm.gene_ids`` is fitted on its own train people, including
+held-out (HOGP) evaluation genes that the fine-tuned model never trained on; genes without tune/test
+people (training-only genes) get coefficients but no predictions.
 
 Cases without an elastic net, each recorded in the ``status`` column of the metrics and logged:
 
@@ -41,6 +47,7 @@ MIN_PEOPLE = 10
 """Fewest train people :func:`fit_gene` accepts (the inner CV has 5 folds)."""
 
 EVAL_SPLITS = ("tune", "test")
+PREDICTION_COLUMNS = ["gene_id", "gene", "split", "person", "y", "pred"]
 BASES = "ACGT"
 
 
@@ -103,16 +110,35 @@ def snv_coefficients(model: Pipeline, n_snvs: int) -> np.ndarray:
     return coef + 0.0  # -0.0 (shrunk from below) -> 0.0
 
 
+def train_rows(dm) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The rows each gene's elastic net is fitted on: the fold's train people with that gene's expression.
+
+    Args:
+        dm: a set-up datamodule; read: ``gene_ids``, ``people``, ``split.train`` and ``cohort.targets``.
+
+    Returns:
+        One ``(person, y)`` pair per gene of ``dm.gene_ids``: ``person`` int64 ``(n,)`` (indices into
+        ``dm.people``, i.e. rows of the window's dosage matrix) and ``y`` float64 ``(n,)`` (expression), in
+        the order of ``dm.split.train``; people with NaN expression are left out (and logged by the cohort).
+    """
+    row = {p: i for i, p in enumerate(dm.people)}
+    out = []
+    for gene_id in dm.gene_ids:
+        values = dm.cohort.targets(gene_id, list(dm.split.train))
+        out.append((np.array([row[p] for p in values.index], dtype=np.int64), values.to_numpy(np.float64)))
+    return out
+
+
 def rows_by_gene(dataset: GenePeopleDataset) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The people and targets of each gene in one split's dataset: the only rows a fit or prediction uses.
+    """The people and targets of each gene in one split's dataset (what the model is scored on).
 
     Args:
         dataset: ``dm.datasets[split]``.
 
     Returns:
-        One ``(person, y)`` pair per gene (index = position in ``dm.gene_ids``): ``person`` int64 ``(n,)``
-        (indices into ``dm.people``, i.e. rows of the window's dosage matrix) and ``y`` float64 ``(n,)``
-        (the dataset's targets, as the model is scored on), in dataset order (the split's person order).
+        One ``(person, y)`` pair per gene (index = position in ``dm.gene_ids``; empty for genes the split
+        does not hold): ``person`` int64 ``(n,)`` (indices into ``dm.people``) and ``y`` float64 ``(n,)``
+        (the dataset's float32 targets), in dataset order.
     """
     return [(dataset.person[items], dataset.target[items].astype(np.float64)) for items in dataset.groups()]
 
@@ -123,7 +149,7 @@ class ElasticNetResult:
 
     Attributes:
         predictions: one row per (gene, tune/test person): ``gene_id, gene, split, person`` (person ID),
-            ``y``, ``pred`` (float64).
+            ``y``, ``pred`` (float64); ``y`` is the dataset's target, as the fine-tuned model is scored on.
         metrics: one row per gene and split: ``gene_id, gene, split, n_people, pcc, r2, mse`` (from
             :func:`performer.metrics.per_gene_metrics`), ``n_snvs`` (SNVs in the window), ``n_nonzero``
             (non-zero coefficients), ``alpha`` (chosen penalty, NaN without an elastic net) and ``status``
@@ -144,8 +170,9 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
 
     Args:
         dm: a set-up :class:`~performer.data.datamodule.PerformerDataModule` (``prepare_data()`` and
-            ``setup()`` called). Read: ``gene_ids``, ``gene_names``, ``people`` and ``datasets``
-            (``train``, ``tune``, ``test``); each gene's SNVs are those of its model window.
+            ``setup()`` called). Read: ``gene_ids``, ``gene_names``, ``people``, ``split.train``,
+            ``cohort.targets`` (train rows, :func:`train_rows`) and ``datasets`` (the windows, and the
+            tune/test rows); each gene's SNVs are those of its model window.
         seed: ``ElasticNetCV`` random state.
 
     Returns:
@@ -155,11 +182,10 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
         ValueError: a gene has fewer than :data:`MIN_PEOPLE` train people (the message names the gene).
     """
     predictions, metrics, coefficients, models = [], [], [], {}
-    train = dm.datasets["train"]
-    rows = {split: rows_by_gene(dm.datasets[split]) for split in ("train", *EVAL_SPLITS)}
+    windows = dm.datasets["test"].windows
+    rows = {"train": train_rows(dm), **{split: rows_by_gene(dm.datasets[split]) for split in EVAL_SPLITS}}
     for g, (gene_id, name) in enumerate(zip(dm.gene_ids, dm.gene_names)):
-        window = train.windows[g]
-        snvs = window.snvs
+        snvs = windows[g].snvs
         person_train, y_train = rows["train"][g]
         if len(snvs) == 0:
             if len(y_train) < MIN_PEOPLE:
@@ -197,10 +223,12 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
         )
         for split in EVAL_SPLITS:
             person, y = rows[split][g]
+            if len(person) == 0:  # a training-only gene, or an empty split
+                continue
             if model is None:
                 pred = np.full(len(person), train_mean)
             else:
-                pred = model.predict(snvs.dosage[person].astype(np.float64)) if len(person) else np.zeros(0)
+                pred = model.predict(snvs.dosage[person].astype(np.float64))
             predictions.append(
                 pd.DataFrame(
                     {
@@ -222,8 +250,10 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
                 "status": status,
             }
         )
-    predictions = pd.concat(predictions, ignore_index=True)
+    predictions = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame(columns=PREDICTION_COLUMNS)
     scores = per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
+    if scores.empty:
+        scores = pd.DataFrame(columns=["gene_id", "gene", "split", "n_people", "pcc", "r2", "mse"])
     scores = scores.merge(pd.DataFrame(metrics), on="gene_id", how="left", validate="many_to_one")
     return ElasticNetResult(
         predictions=predictions,

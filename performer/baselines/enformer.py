@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ import torch
 from enformer_pytorch import Enformer
 
 from performer.metrics import per_gene_metrics
+from performer.model.trunk import load_pretrained
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ N_CENTRE_BINS = 3
 """Bins summed around the centre bin ``n_bins // 2`` (one on each side)."""
 
 
-def select_track(tissue: str | None = None, track: int | None = None) -> int:
+def track_for(tissue: str | None = None, track: int | None = None) -> int:
     """The human CAGE track to read: ``track`` if given, else the tissue's entry of :data:`TISSUE_TRACKS`.
 
     Args:
@@ -63,6 +65,18 @@ def select_track(tissue: str | None = None, track: int | None = None) -> int:
     return TISSUE_TRACKS[key]
 
 
+def centre_bins(n_bins: int) -> slice:
+    """The bins summed: ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (191-193 of 384 bins at 49,152 bp).
+
+    Raises:
+        ValueError: fewer than :data:`N_CENTRE_BINS` bins.
+    """
+    if n_bins < N_CENTRE_BINS:
+        raise ValueError(f"{n_bins} output bins: need at least {N_CENTRE_BINS} (inputs of >= 384 bp)")
+    centre = n_bins // 2
+    return slice(centre - 1, centre + 2)
+
+
 @contextmanager
 def _evaluating(module: torch.nn.Module) -> Iterator[None]:
     """Eval mode and no gradients inside; the module's previous train/eval mode restored after."""
@@ -84,6 +98,20 @@ def _human_head(enformer: Enformer) -> torch.nn.Module:
     return enformer.heads[HEAD]
 
 
+def load_reference_enformer(path: str | Path) -> Enformer:
+    """The pretrained Enformer with its original output heads, from a local ``save_pretrained`` directory.
+
+    ``performer.model.trunk.load_pretrained(path, keep_heads=True)`` plus a check that the human head is there.
+
+    Raises:
+        FileNotFoundError: no such directory (see :func:`~performer.model.trunk.load_pretrained`).
+        ValueError: the saved model has no human output head.
+    """
+    enformer = load_pretrained(path, keep_heads=True)
+    _human_head(enformer)
+    return enformer
+
+
 def enformer_track_prediction(enformer: Enformer, x: torch.Tensor, track: int) -> torch.Tensor:
     """Sum of the 3 centre bins of one human-head track.
 
@@ -92,7 +120,7 @@ def enformer_track_prediction(enformer: Enformer, x: torch.Tensor, track: int) -
             gradients (its mode is restored afterwards).
         x: float ``(B, L, 4)`` one-hot (``A,C,G,T``), ``L`` a multiple of 128 bp with ``L / 128 >= 3``,
             already on the model's device.
-        track: 0-based human track index (see :func:`select_track`).
+        track: 0-based human track index (see :func:`track_for`).
 
     Returns:
         float ``(B,)`` on the model's device: ``enformer(x, head="human")[:, c - 1 : c + 2, track].sum(1)``
@@ -109,11 +137,7 @@ def enformer_track_prediction(enformer: Enformer, x: torch.Tensor, track: int) -
         raise ValueError(f"x must be a (batch, length, 4) one-hot tensor, got shape {tuple(x.shape)}")
     with _evaluating(enformer):
         out = enformer(x, head=HEAD)
-    n_bins = out.shape[1]
-    if n_bins < N_CENTRE_BINS:
-        raise ValueError(f"{n_bins} output bins: need at least {N_CENTRE_BINS} ({x.shape[1]} bp input)")
-    centre = n_bins // 2
-    return out[:, centre - 1 : centre + 2, track].sum(dim=1)
+    return out[:, centre_bins(out.shape[1]), track].sum(dim=1)
 
 
 @dataclass
@@ -144,12 +168,11 @@ def enformer_baseline(
     """Predict every person of one or more splits of ``dm`` with a pretrained Enformer's CAGE track.
 
     Args:
-        enformer: pretrained Enformer with its output heads
-            (``performer.model.trunk.load_pretrained(path, keep_heads=True)``).
+        enformer: pretrained Enformer with its output heads (:func:`load_reference_enformer`).
         dm: a set-up :class:`~performer.data.datamodule.PerformerDataModule`; read: ``gene_ids``,
             ``gene_names``, ``people``, ``datasets``. Its ``window_bp`` is the input length (49,152 bp
             for the paper's numbers).
-        track: 0-based human track (:func:`select_track`, e.g. ``select_track("blood")`` = 4950).
+        track: 0-based human track (:func:`track_for`, e.g. ``track_for("blood")`` = 4950).
         split: ``"tune"``, ``"test"`` (or ``"train"``), or a list of them.
         batch_size: sequences per forward pass (each batch holds one gene).
         device: where to run; the model is moved there. Default: the device the model is on.

@@ -124,6 +124,7 @@ class PerformerDataModule(L.LightningDataModule):
         id_map = read_id_map(self.paths["id_map"]) if self.paths["id_map"] else None
         sequences = PersonalSequences(self.paths["fasta"], self.paths["vcf"], **self.variant_options)
         self.cohort = Cohort(expression, sequences.samples, gene_table, id_map)
+
         def resolve(queries: list[str]) -> list[str]:
             return list(dict.fromkeys(self.cohort.resolve(q) for q in queries))
 

@@ -150,8 +150,18 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
 def _baseline_key(run: Run) -> str:
     """Runs that share data, genes, fold, people and window share their baseline fits."""
     cfg = run.cfg
-    fields = [cfg.data, cfg.gene, cfg.genes, cfg.eval_genes, cfg.fold, cfg.n_folds, cfg.split_seed,
-              cfg.splits_dir, cfg.get("train_fraction", 1.0), cfg.model.window_bp]
+    fields = [
+        cfg.data,
+        cfg.gene,
+        cfg.genes,
+        cfg.eval_genes,
+        cfg.fold,
+        cfg.n_folds,
+        cfg.split_seed,
+        cfg.splits_dir,
+        cfg.get("train_fraction", 1.0),
+        cfg.model.window_bp,
+    ]
     return json.dumps([OmegaConf.to_container(f) if isinstance(f, DictConfig | ListConfig) else f for f in fields])
 
 

@@ -1,0 +1,206 @@
+"""Variant interpretation of finished runs: ISM, HSVs, drivers, gradient x input and truth checks.
+
+For every finished run and each gene it was trained on (``python evaluate.py task=ism runs=...``):
+
+* ISM of every SNV observed in the cohort inside the gene's window (``ism_scores``), written per run
+  as ``<run_dir>/ism.csv`` and for all runs as ``interpretation/ism.csv``;
+* HSVs: the top-k SNVs by |ISM|, k = the number of non-zero elastic-net coefficients of the same gene
+  and fold (``k=`` overrides), as in Drusinsky et al.;
+* drivers: forward selection on the test people (Sasse et al. 2023, adapted by Drusinsky et al.),
+  with the surrogate linear model's PCC / R^2 against observed expression (``drivers.csv``);
+* gradient x input on the reference window and averaged over the test people's personal windows,
+  with the standardized attribution (``attribution/<run>__<gene>.npz``);
+* on a simulated cohort (``truth.tsv`` beside the expression file): auROC / auPR of |ISM| and of
+  |elastic-net coefficient| for the planted causal SNVs and the ISM sign agreement
+  (``truth_checks.csv``), for genes with h2 above ``truth_min_h2``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import DictConfig
+
+from performer.baselines.elastic_net import elastic_net_baseline
+from performer.evaluation.evaluate import Run, annotate, find_runs, heritability, run_datamodule
+from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
+from performer.interpret.drivers import select_drivers, surrogate_metrics
+from performer.interpret.ism import high_scoring_variants, ism_scores
+from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
+from performer.model.module import PerformerModule
+from performer.run import trainer_precision
+
+log = logging.getLogger(__name__)
+
+
+def _device_and_autocast(precision: str) -> tuple[torch.device, torch.dtype | None]:
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dtype = torch.bfloat16 if trainer_precision(precision).startswith("bf16") else None
+    return device, dtype
+
+
+def _predict_people(model: torch.nn.Module, dataset, items: np.ndarray, device, batch_size: int) -> np.ndarray:
+    """The model's predictions for dataset ``items`` (one gene), float64 ``(len(items),)``."""
+    out = []
+    with torch.no_grad():
+        for chunk in np.array_split(items, max(1, -(-len(items) // batch_size))):
+            out.append(model(dataset.__getitems__(chunk)["x"].to(device)).float().cpu().numpy())
+    return np.concatenate(out).astype(np.float64)
+
+
+def _coefficients(run: Run, datamodule, saved: pd.DataFrame | None, seed: int) -> pd.DataFrame:
+    """Elastic-net coefficients of the run's genes and fold: from the evaluation table when it has them,
+    else fitted now on the same train people."""
+    fraction = float(run.cfg.get("train_fraction", 1.0))
+    if saved is not None:
+        rows = saved[(saved["fold"] == int(run.cfg.fold)) & (saved["train_fraction"] == fraction)]
+        rows = rows[rows["gene_id"].isin(datamodule.train_gene_ids)]
+        if rows["gene_id"].nunique() == len(datamodule.train_gene_ids):
+            return rows.drop_duplicates(["gene_id", "pos", "alt"])
+    log.info("fitting the elastic net for %s (no saved coefficients): it sets the HSV count", run.path)
+    return elastic_net_baseline(datamodule, seed=seed).coefficients
+
+
+def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: pd.DataFrame | None):
+    """Interpret one run; returns (ism table, driver table, truth-check table)."""
+    device, autocast = _device_and_autocast(cfg.precision)
+    datamodule = run_datamodule(run)
+    module = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu").to(device).eval()
+    model = module.model
+    coefficients = _coefficients(run, datamodule, saved_coefficients, cfg.seed)
+    truth_path = datamodule.paths["expression"].parent / "truth.tsv"
+    truth = pd.read_csv(truth_path, sep="\t") if truth_path.exists() else None
+    h2 = heritability(datamodule)
+    test = datamodule.datasets["test"]
+    test_groups = test.groups()
+
+    ism_tables, driver_rows, truth_rows = [], [], []
+    for gene_id in datamodule.train_gene_ids:
+        g = datamodule.gene_ids.index(gene_id)
+        name = datamodule.gene_names[g]
+        window = datamodule.windows[g]
+        tss = int(datamodule.cohort.genes.at[gene_id, "tss"])
+        table = ism_scores(model, window, tss, batch_size=cfg.batch_size, device=device, autocast_dtype=autocast)
+        table.insert(0, "gene_id", gene_id)
+        table.insert(1, "gene", name)
+
+        gene_coefs = coefficients[coefficients["gene_id"] == gene_id].set_index(["pos", "alt"])["coef"]
+        table["en_coef"] = [gene_coefs.get((p, a), np.nan) for p, a in zip(table["pos"], table["alt"])]
+        k = int(cfg.k) if cfg.k is not None else int((gene_coefs != 0).sum())
+        hsv = high_scoring_variants(table, k)
+        table["hsv_rank"] = table.index.map(hsv["rank"]).astype(float)
+        table["is_hsv"] = table["hsv_rank"].notna()
+
+        items = test_groups[g]
+        people = test.person[items]
+        y = test.target[items].astype(np.float64)
+        predictions = _predict_people(model, test, items, device, cfg.batch_size)
+        observed = (window.snvs.dosage > 0).any(axis=0)
+        dosage = window.snvs.dosage[people][:, observed].astype(np.float64)
+        ism = table["ism"].to_numpy()
+        drivers = select_drivers(ism, dosage, predictions)
+        table["is_driver"] = np.isin(np.arange(len(table)), drivers.drivers)
+        surrogate = surrogate_metrics(ism, dosage, drivers.drivers, y)
+        driver_rows.append(
+            {
+                "gene_id": gene_id,
+                "gene": name,
+                "n_snvs": len(table),
+                "n_hsv": int(table["is_hsv"].sum()),
+                "n_drivers": len(drivers.drivers),
+                "r_all": drivers.r_all,
+                "surrogate_pcc": surrogate["pcc"],
+                "surrogate_r2": surrogate["r2"],
+                "n_people": len(y),
+            }
+        )
+
+        attribution = reference_and_personal_attribution(
+            model, window, rows=people, batch_size=cfg.batch_size, device=device
+        )
+        attribution_dir = out_dir / "attribution"
+        attribution_dir.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            attribution_dir / f"{_slug(run.path)}__{_slug(name)}.npz",
+            chrom=window.chrom,
+            positions=attribution.positions,
+            tss=tss,
+            reference=attribution.reference,
+            personal=attribution.personal,
+            standardized_reference=standardized_attribution(attribution.reference),
+            standardized_personal=standardized_attribution(attribution.personal),
+        )
+
+        if truth is not None:
+            table = label_truth(table, truth, gene_id)
+            if h2.get(gene_id, 0.0) > cfg.truth_min_h2 and table["is_causal"].any():
+                causal = table["is_causal"].to_numpy(bool)
+                ism_rec = recovery_metrics(table["ism"].to_numpy(), causal)
+                en_rec = recovery_metrics(table["en_coef"].fillna(0).to_numpy(), causal)
+                truth_rows.append(
+                    {
+                        "gene_id": gene_id,
+                        "gene": name,
+                        "h2": h2[gene_id],
+                        "n_snvs": len(table),
+                        "n_causal": int(causal.sum()),
+                        "ism_auroc": ism_rec["auroc"],
+                        "ism_aupr": ism_rec["aupr"],
+                        "en_auroc": en_rec["auroc"],
+                        "en_aupr": en_rec["aupr"],
+                        "sign_agreement": sign_agreement(
+                            table["ism"].to_numpy(), table["true_beta"].fillna(0).to_numpy()
+                        ),
+                    }
+                )
+        else:
+            table["is_causal"], table["true_beta"] = np.nan, np.nan
+        ism_tables.append(table)
+
+    ism_table = annotate(pd.concat(ism_tables, ignore_index=True), "performer", run, datamodule)
+    ism_table.to_csv(run.path / "ism.csv", index=False)
+
+    def as_table(rows: list[dict]) -> pd.DataFrame | None:
+        return annotate(pd.DataFrame(rows), "performer", run, datamodule) if rows else None
+
+    return ism_table, as_table(driver_rows), as_table(truth_rows)
+
+
+def _slug(value) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_")
+
+
+def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
+    """Interpret every finished run under ``cfg.runs``; write tables and figures to ``out_dir/interpretation``.
+
+    Returns:
+        The ISM table of all runs.
+    """
+    out_dir = Path(out_dir) / "interpretation"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved_path = Path(out_dir).parent / "elastic_net_coefficients.csv"
+    saved = pd.read_csv(saved_path) if saved_path.exists() else None
+    tables = [interpret_run(run, cfg, out_dir, saved) for run in find_runs(cfg.runs)]
+    ism = pd.concat([t[0] for t in tables], ignore_index=True)
+    ism.to_csv(out_dir / "ism.csv", index=False)
+    drivers = [t[1] for t in tables if t[1] is not None]
+    if drivers:
+        pd.concat(drivers, ignore_index=True).to_csv(out_dir / "drivers.csv", index=False)
+    truth = [t[2] for t in tables if t[2] is not None]
+    truth = pd.concat(truth, ignore_index=True) if truth else pd.DataFrame()
+    if len(truth):
+        truth.to_csv(out_dir / "truth_checks.csv", index=False)
+        print(
+            f"causal-SNV recovery over {len(truth)} gene-folds: mean auROC |ISM| {truth['ism_auroc'].mean():.3f}, "
+            f"|elastic net| {truth['en_auroc'].mean():.3f}; ISM sign agreement {truth['sign_agreement'].mean():.3f}"
+        )
+    if cfg.figures:
+        from performer.interpret.plots import write_interpretation_figures
+
+        write_interpretation_figures(ism, truth, out_dir)
+    return ism
