@@ -134,3 +134,23 @@ def test_slurm_launcher_composes():
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("SlurmLauncher")
     assert launcher.gpus_per_node == 1 and launcher.tasks_per_node == 1
+
+
+def test_interpretation_of_a_sweep(sweep):
+    run_evaluate("task=ism", f"runs={sweep}", "k=3")
+    out = sweep / "evaluation" / "interpretation"
+    ism = pd.read_csv(out / "ism.csv")
+    assert set(ism["gene"]) == {"BTNL3", "ZFP57"} and set(ism["fold"]) == {0, 1}
+    per_run = pd.read_csv(sweep / "BTNL3" / "fold0" / "ism.csv")
+    assert len(per_run) == len(ism[(ism["gene"] == "BTNL3") & (ism["fold"] == 0)])
+    assert (ism.groupby(["gene", "fold"])["is_hsv"].sum() == 3).all()  # k=3 HSVs per gene and fold
+    assert ism["maf"].between(0, 0.5).all() and ism["en_coef"].notna().all()
+    drivers = pd.read_csv(out / "drivers.csv")
+    assert len(drivers) == 4 and (drivers["n_people"] == 6).all()
+    attribution = np.load(next((out / "attribution").glob("*BTNL3.npz")))
+    assert attribution["reference"].shape == (2048, 4)
+    assert abs(attribution["standardized_reference"].mean()) < 1e-6
+    assert (out / "hsv_distance.png").exists()
+    truth = pd.read_csv(out / "truth_checks.csv")
+    assert set(truth["gene"]) == {"BTNL3"}  # the only gene with h2 above the threshold
+    assert truth["ism_auroc"].between(0, 1).all()

@@ -19,6 +19,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import pandas as pd
+import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from performer.data.datamodule import PerformerDataModule
@@ -66,11 +67,13 @@ def find_runs(root: str | Path) -> list[Run]:
     return runs
 
 
-def run_datamodule(run: Run, eval_genes: list[str] | None = None) -> PerformerDataModule:
-    """The run's DataModule (same data, genes, fold, split, window), set up; tune/test people cover
-    the run's genes plus ``eval_genes``."""
+def run_datamodule(run: Run, eval_genes: list[str] | None = None, window_bp: int | None = None) -> PerformerDataModule:
+    """The run's DataModule (same data, genes, fold, people), set up; tune/test people cover the run's
+    genes plus ``eval_genes``; the window is the run's unless ``window_bp`` is given."""
     cfg = run.cfg.copy()
     with open_dict(cfg):
+        if window_bp is not None:
+            cfg.model.window_bp = window_bp
         trained = gene_list(cfg.gene, cfg.genes)
         cfg.eval_genes = list(dict.fromkeys((trained or []) + list(eval_genes))) if eval_genes and trained else None
         if eval_genes and not trained:
@@ -203,7 +206,9 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
             coefficients.append(annotate(result.coefficients, "elastic_net", run, datamodule))
         if enformer is not None:
             track = track_for(run.cfg.data.tissue, cfg.track)
-            result = enformer_baseline(enformer, datamodule, track, split="test")
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            windows = run_datamodule(run, eval_genes, window_bp=cfg.enformer_window_bp)
+            result = enformer_baseline(enformer, windows, track, split="test", device=device)
             tables.append(annotate(result.metrics, "enformer", run, datamodule))
             predictions.append(annotate(result.predictions, "enformer", run, datamodule))
 
