@@ -79,3 +79,18 @@ def test_pretrained_architecture_mismatch_is_an_error(tmp_path):
     module = PerformerModule(trunk={**TINY, "dim": 36})
     with pytest.raises(RuntimeError):
         module.load_pretrained_trunk(tmp_path / "e")
+
+
+def test_kaiming_init_lets_a_fresh_trunk_see_one_base():
+    x = one_hot_batch(1, 2048).repeat(2, 1, 1)
+    x[1, 1030] = x[1, 1030].roll(1)  # one SNV in the centre bin
+    effects = {}
+    for init in ("enformer", "kaiming"):
+        torch.manual_seed(0)
+        model = PerformerModel(build_trunk(**TINY, init=init)).eval()
+        with torch.no_grad():
+            pred = model(x)
+        effects[init] = abs(float(pred[1] - pred[0]))
+    assert effects["enformer"] < 1e-4 < 1e-2 < effects["kaiming"]
+    with pytest.raises(ValueError, match="init"):
+        build_trunk(**TINY, init="xavier")
