@@ -12,6 +12,7 @@ model on a GPU, extrapolated from the measured rate for the official model on a 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -44,22 +45,7 @@ def windows(data: Path, genes: list[str]):
 def time_ism(model, window, tss, device, autocast, max_variants=None, batch_size=8) -> tuple[int, float]:
     if max_variants is not None:  # score only the first observed SNVs
         keep = (window.snvs.dosage > 0).any(axis=0).nonzero()[0][:max_variants]
-        snvs = window.snvs
-        window = type(window)(
-            window.chrom,
-            window.start,
-            window.end,
-            window.codes,
-            type(snvs)(
-                chrom=snvs.chrom,
-                pos=snvs.pos[keep],
-                ref=snvs.ref[keep],
-                alt=snvs.alt[keep],
-                ids=[snvs.ids[i] for i in keep],
-                dosage=snvs.dosage[:, keep],
-                samples=snvs.samples,
-            ),
-        )
+        window = dataclasses.replace(window, snvs=window.snvs.subset(keep))
     ism_scores(model, window, tss, batch_size=batch_size, device=device, autocast_dtype=autocast)  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()

@@ -64,6 +64,20 @@ class SNVs:
     def __len__(self) -> int:
         return len(self.pos)
 
+    def subset(self, keep: np.ndarray) -> SNVs:
+        """The SNVs at indices ``keep`` (int array), with the same people, skip and missing counts."""
+        return SNVs(
+            chrom=self.chrom,
+            pos=self.pos[keep],
+            ref=self.ref[keep],
+            alt=self.alt[keep],
+            ids=[self.ids[i] for i in keep],
+            dosage=self.dosage[:, keep],
+            samples=self.samples,
+            skipped=self.skipped,
+            missing_calls=self.missing_calls,
+        )
+
     def allele_frequency(self) -> np.ndarray:
         """ALT allele frequency in the dosage rows: float64 ``(n_snvs,)``."""
         return self.dosage.mean(axis=0, dtype=np.float64) / 2.0
@@ -225,19 +239,8 @@ class VariantReader:
                 f"{self.reference.path} ({shown}{', ...' if len(bad) > 5 else ''}). Check that both "
                 "use the same genome build, or set strict=false to skip mismatching SNVs"
             )
-        keep = np.setdiff1d(np.arange(len(snvs)), bad)
         snvs.skipped["ref_mismatch"] += len(bad)
-        return SNVs(
-            chrom=snvs.chrom,
-            pos=snvs.pos[keep],
-            ref=snvs.ref[keep],
-            alt=snvs.alt[keep],
-            ids=[snvs.ids[i] for i in keep],
-            dosage=snvs.dosage[:, keep],
-            samples=snvs.samples,
-            skipped=snvs.skipped,
-            missing_calls=snvs.missing_calls,
-        )
+        return snvs.subset(np.setdiff1d(np.arange(len(snvs)), bad))
 
 
 def _empty(chrom: str, samples: list[str]) -> SNVs:
