@@ -144,6 +144,8 @@ def test_interpretation_of_a_sweep(sweep):
     per_run = pd.read_csv(sweep / "BTNL3" / "fold0" / "ism.csv")
     assert len(per_run) == len(ism[(ism["gene"] == "BTNL3") & (ism["fold"] == 0)])
     assert (ism.groupby(["gene", "fold"])["is_hsv"].sum() == 3).all()  # k=3 HSVs per gene and fold
+    for _, gene in ism.groupby(["gene", "fold"]):  # the HSVs are the top 3 by |ISM|
+        assert gene.loc[gene["is_hsv"], "ism"].abs().min() >= gene.loc[~gene["is_hsv"], "ism"].abs().max()
     assert ism["maf"].between(0, 0.5).all() and ism["en_coef"].notna().all()
     drivers = pd.read_csv(out / "drivers.csv")
     assert len(drivers) == 4 and (drivers["n_people"] == 6).all()

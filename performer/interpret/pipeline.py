@@ -93,7 +93,8 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         table["en_coef"] = [gene_coefs.get((p, a), np.nan) for p, a in zip(table["pos"], table["alt"])]
         k = int(cfg.k) if cfg.k is not None else int((gene_coefs != 0).sum())
         hsv = high_scoring_variants(table, k)
-        table["hsv_rank"] = table.index.map(hsv["rank"]).astype(float)
+        rank = dict(zip(zip(hsv["pos"], hsv["alt"]), hsv["rank"]))
+        table["hsv_rank"] = [float(rank.get(key, np.nan)) for key in zip(table["pos"], table["alt"])]
         table["is_hsv"] = table["hsv_rank"].notna()
 
         items = test_groups[g]
