@@ -6,10 +6,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import ROOT, TINY_MODEL, run_train
 from hydra import compose, initialize_config_dir
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
+
+from performer.model import build_trunk
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "max_epochs=1", "logger=none"]
 
@@ -156,3 +159,24 @@ def test_interpretation_of_a_sweep(sweep):
     truth = pd.read_csv(out / "truth_checks.csv")
     assert set(truth["gene"]) == {"BTNL3"}  # the only gene with h2 above the threshold
     assert truth["ism_auroc"].between(0, 1).all()
+
+
+def test_pretrained_enformer_ism(sweep, tmp_path):
+    torch.manual_seed(0)
+    build_trunk(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, keep_heads=True).save_pretrained(
+        tmp_path / "enformer", safe_serialization=False
+    )
+    run_evaluate(
+        "task=ism",
+        f"runs={sweep}",
+        "baseline=enformer",
+        "track=4950",
+        f"model.pretrained={tmp_path / 'enformer'}",
+        "enformer_window_bp=2048",
+        "figures=false",
+    )
+    reference = pd.read_csv(sweep / "evaluation" / "interpretation" / "ism_enformer.csv")
+    ours = pd.read_csv(sweep / "evaluation" / "interpretation" / "ism.csv")
+    assert set(reference["model"]) == {"enformer"}
+    assert len(reference) == len(ours)  # the same observed SNVs of the same genes and folds
+    assert reference["ism"].abs().sum() > 0

@@ -3,7 +3,8 @@
 For every finished run and each gene it was trained on (``python evaluate.py task=ism runs=...``):
 
 * ISM of every SNV observed in the cohort inside the gene's window (``ism_scores``), written per run
-  as ``<run_dir>/ism.csv`` and for all runs as ``interpretation/ism.csv``;
+  as ``<run_dir>/ism.csv`` and for all runs as ``interpretation/ism.csv``; with ``baseline=enformer``
+  also the pretrained Enformer's ISM (tissue CAGE track, 3 centre bins) in ``ism_enformer.csv``;
 * HSVs: the top-k SNVs by |ISM|, k = the number of non-zero elastic-net coefficients of the same gene
   and fold (``k=`` overrides), as in Drusinsky et al.;
 * drivers: forward selection on the test people (Sasse et al. 2023, adapted by Drusinsky et al.),
@@ -17,6 +18,7 @@ For every finished run and each gene it was trained on (``python evaluate.py tas
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from pathlib import Path
@@ -27,6 +29,7 @@ import torch
 from omegaconf import DictConfig
 
 from performer.baselines.elastic_net import elastic_net_baseline
+from performer.baselines.enformer import enformer_track_prediction, load_reference_enformer, track_for
 from performer.evaluation.evaluate import Run, annotate, find_runs, heritability, run_datamodule
 from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
 from performer.interpret.drivers import select_drivers, surrogate_metrics
@@ -172,6 +175,24 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
     return ism_table, as_table(driver_rows), as_table(truth_rows)
 
 
+def enformer_ism(run: Run, cfg: DictConfig, enformer) -> pd.DataFrame:
+    """ISM of the run's genes with a pretrained Enformer: its tissue CAGE track summed over the 3 centre
+    bins, on ``cfg.enformer_window_bp`` windows (49,152 bp: bins 191-193)."""
+    device, autocast = _device_and_autocast(cfg.precision)
+    enformer.to(device)
+    predict = functools.partial(enformer_track_prediction, enformer, track=track_for(run.cfg.data.tissue, cfg.track))
+    datamodule = run_datamodule(run, window_bp=cfg.enformer_window_bp)
+    tables = []
+    for gene_id in datamodule.train_gene_ids:
+        g = datamodule.gene_ids.index(gene_id)
+        tss = int(datamodule.cohort.genes.at[gene_id, "tss"])
+        table = ism_scores(predict, datamodule.windows[g], tss, cfg.batch_size, device=device, autocast_dtype=autocast)
+        table.insert(0, "gene_id", gene_id)
+        table.insert(1, "gene", datamodule.gene_names[g])
+        tables.append(table)
+    return annotate(pd.concat(tables, ignore_index=True), "enformer", run, datamodule)
+
+
 def _slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_")
 
@@ -186,8 +207,14 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     out_dir.mkdir(parents=True, exist_ok=True)
     saved_path = Path(out_dir).parent / "elastic_net_coefficients.csv"
     saved = pd.read_csv(saved_path) if saved_path.exists() else None
-    tables = [interpret_run(run, cfg, out_dir, saved) for run in find_runs(cfg.runs)]
+    runs = find_runs(cfg.runs)
+    tables = [interpret_run(run, cfg, out_dir, saved) for run in runs]
     ism = pd.concat([t[0] for t in tables], ignore_index=True)
+    baselines = [cfg.baseline] if isinstance(cfg.baseline, str) else list(cfg.baseline or [])
+    if "enformer" in baselines:
+        enformer = load_reference_enformer(cfg.model.pretrained)
+        reference = pd.concat([enformer_ism(run, cfg, enformer) for run in runs], ignore_index=True)
+        reference.to_csv(out_dir / "ism_enformer.csv", index=False)
     ism.to_csv(out_dir / "ism.csv", index=False)
     drivers = [t[1] for t in tables if t[1] is not None]
     if drivers:
