@@ -148,7 +148,9 @@ def test_interpretation_of_a_sweep(sweep):
     assert len(per_run) == len(ism[(ism["gene"] == "BTNL3") & (ism["fold"] == 0)])
     assert (ism.groupby(["gene", "fold"])["is_hsv"].sum() == 3).all()  # k=3 HSVs per gene and fold
     for _, gene in ism.groupby(["gene", "fold"]):  # the HSVs are the top 3 by |ISM|
-        assert gene.loc[gene["is_hsv"], "ism"].abs().min() >= gene.loc[~gene["is_hsv"], "ism"].abs().max()
+        others = gene.loc[~gene["is_hsv"], "ism"].abs()
+        assert len(others) == 0 or gene.loc[gene["is_hsv"], "ism"].abs().min() >= others.max()
+    assert len(ism) > 2 * 2 * 3  # some gene has SNVs beyond its HSVs, so the check above bites
     assert ism["maf"].between(0, 0.5).all() and ism["en_coef"].notna().all()
     drivers = pd.read_csv(out / "drivers.csv")
     assert len(drivers) == 4 and (drivers["n_people"] == 6).all()
