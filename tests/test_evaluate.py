@@ -1,5 +1,6 @@
 """Sweeps, HOP/HOGP evaluation, baselines in the table and learning curves, through the entry points."""
 
+import os
 import subprocess
 import sys
 
@@ -182,3 +183,24 @@ def test_pretrained_enformer_ism(sweep, tmp_path):
     assert set(reference["model"]) == {"enformer"}
     assert len(reference) == len(ours)  # the same observed SNVs of the same genes and folds
     assert reference["ism"].abs().sum() > 0
+    # without k=, a gene's HSV count is its number of non-zero elastic-net coefficients in that fold
+    coefficients = pd.read_csv(sweep / "evaluation" / "elastic_net_coefficients.csv")
+    nonzero = coefficients[coefficients["coef"] != 0].groupby(["gene", "fold"]).size()
+    hsvs = ours.groupby(["gene", "fold"])["is_hsv"].sum()
+    pd.testing.assert_series_equal(hsvs.loc[nonzero.index], nonzero, check_names=False, check_dtype=False)
+
+
+@pytest.mark.skipif(not os.environ.get("PERFORMER_GEUVADIS"), reason="set PERFORMER_GEUVADIS to the Geuvadis folder")
+def test_real_cohort_evaluation_and_ism(tmp_path):
+    runs = tmp_path / "runs"
+    run_train(runs / "ZNF74", "data=geuvadis_chr22", "gene=ZNF74", *FAST, "model.window_bp=12288")
+    run_evaluate(f"runs={runs}", "baseline=elastic_net")
+    table = pd.read_csv(runs / "evaluation" / "evaluation.csv")
+    test = table[table["split"] == "test"]
+    assert set(test["model"]) == {"performer", "elastic_net"} and (test["n_people"] == 35).all()
+    assert test["h2"].isna().all()  # real data: no simulated heritability
+    run_evaluate("task=ism", f"runs={runs}")
+    ism = pd.read_csv(runs / "evaluation" / "interpretation" / "ism.csv")
+    assert len(ism) > 0 and set(ism["gene"]) == {"ZNF74"}
+    assert ism["distance_to_tss"].abs().max() <= 6144  # inside the 12,288 bp window
+    assert not (runs / "evaluation" / "interpretation" / "truth_checks.csv").exists()
