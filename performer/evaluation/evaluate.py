@@ -22,7 +22,10 @@ import pandas as pd
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
+from performer.baselines import elastic_net_baseline, enformer_baseline, load_reference_enformer, track_for
 from performer.data.datamodule import PerformerDataModule
+from performer.evaluation.plots import write_figures
+from performer.metrics import per_gene_metrics
 from performer.model.module import PerformerModule
 from performer.run import SUMMARY_FILE, build_datamodule, gene_list, name_genes, trainer_precision
 
@@ -130,8 +133,6 @@ def performer_predictions(run: Run, datamodule: PerformerDataModule, precision: 
 
 def metrics_from_predictions(predictions: pd.DataFrame) -> pd.DataFrame:
     """Per gene and split: ``n_people, pcc, r2, mse`` (scipy / sklearn, see ``performer.metrics``)."""
-    from performer.metrics import per_gene_metrics
-
     return per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
 
 
@@ -168,6 +169,19 @@ def _baseline_key(run: Run) -> str:
     return json.dumps([OmegaConf.to_container(f) if isinstance(f, DictConfig | ListConfig) else f for f in fields])
 
 
+def requested_baselines(cfg: DictConfig) -> list[str]:
+    """``cfg.baseline`` as a list (it may be null, one name or a list).
+
+    Raises:
+        ValueError: a name other than ``elastic_net`` or ``enformer``.
+    """
+    baselines = [cfg.baseline] if isinstance(cfg.baseline, str) else list(cfg.baseline or [])
+    unknown = set(baselines) - {"elastic_net", "enformer"}
+    if unknown:
+        raise ValueError(f"baseline={sorted(unknown)}: choose elastic_net and/or enformer")
+    return baselines
+
+
 def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     """Evaluate every finished run under ``cfg.runs`` and the requested baselines; write the outputs.
 
@@ -177,14 +191,9 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     Returns:
         The evaluation table (see the module docstring).
     """
-    from performer.baselines import elastic_net_baseline, enformer_baseline, load_reference_enformer, track_for
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    baselines = [cfg.baseline] if isinstance(cfg.baseline, str) else list(cfg.baseline or [])
-    unknown = set(baselines) - {"elastic_net", "enformer"}
-    if unknown:
-        raise ValueError(f"baseline={sorted(unknown)}: choose elastic_net and/or enformer")
+    baselines = requested_baselines(cfg)
     eval_genes = gene_list(None, cfg.eval_genes)
     enformer = load_reference_enformer(cfg.model.pretrained) if "enformer" in baselines else None
 
@@ -219,8 +228,6 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     if coefficients:
         pd.concat(coefficients, ignore_index=True).to_csv(out_dir / "elastic_net_coefficients.csv", index=False)
     if cfg.figures:
-        from performer.evaluation.plots import write_figures
-
         write_figures(table, predictions, out_dir)
     print(summary_table(table).to_string())
     return table

@@ -30,10 +30,11 @@ from omegaconf import DictConfig
 
 from performer.baselines.elastic_net import elastic_net_baseline
 from performer.baselines.enformer import enformer_track_prediction, load_reference_enformer, track_for
-from performer.evaluation.evaluate import Run, annotate, find_runs, heritability, run_datamodule
+from performer.evaluation.evaluate import Run, annotate, find_runs, heritability, requested_baselines, run_datamodule
 from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
 from performer.interpret.drivers import select_drivers, surrogate_metrics
 from performer.interpret.ism import high_scoring_variants, ism_scores
+from performer.interpret.plots import write_interpretation_figures
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
 from performer.model.module import PerformerModule
 from performer.run import trainer_precision
@@ -210,8 +211,7 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     runs = find_runs(cfg.runs)
     tables = [interpret_run(run, cfg, out_dir, saved) for run in runs]
     ism = pd.concat([t[0] for t in tables], ignore_index=True)
-    baselines = [cfg.baseline] if isinstance(cfg.baseline, str) else list(cfg.baseline or [])
-    if "enformer" in baselines:
+    if "enformer" in requested_baselines(cfg):
         enformer = load_reference_enformer(cfg.model.pretrained)
         reference = pd.concat([enformer_ism(run, cfg, enformer) for run in runs], ignore_index=True)
         reference.to_csv(out_dir / "ism_enformer.csv", index=False)
@@ -228,7 +228,5 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
             f"|elastic net| {truth['en_auroc'].mean():.3f}; ISM sign agreement {truth['sign_agreement'].mean():.3f}"
         )
     if cfg.figures:
-        from performer.interpret.plots import write_interpretation_figures
-
         write_interpretation_figures(ism, truth, out_dir)
     return ism
