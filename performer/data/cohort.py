@@ -137,7 +137,9 @@ class Cohort:
         return values.dropna()
 
     def gene_name(self, gene_id: str) -> str:
+        """Symbol of ``gene_id`` (the ID itself where the gene table has none)."""
         return str(self.genes.at[gene_id, "gene_name"])
 
     def all_gene_names(self) -> np.ndarray:
+        """Symbols of all expression genes (the ID where no symbol is known), in file order."""
         return self.genes["gene_name"].to_numpy()
