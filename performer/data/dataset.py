@@ -90,7 +90,10 @@ class GenePeopleDataset(Dataset):
         target: float32 ``(n_items,)``, expression.
 
     ``dataset.__getitems__(indices)`` (used by the DataLoader with a batch sampler) returns a dict:
-    ``x`` float32 ``(B, L, 4)``, ``y`` float32 ``(B,)``, ``gene`` int64 ``(B,)``, ``person`` int64 ``(B,)``.
+    ``x`` float32 ``(B, L, 4)``, ``y`` float32 ``(B,)``, ``gene`` int64 ``(B,)``, ``person`` int64 ``(B,)``
+    and ``keep`` bool ``(B,)``. A negative index ``~i`` (``-1 - i``) is a padding copy of item ``i``:
+    it is built like item ``i`` but has ``keep=False``, so that evaluation samplers can give every DDP
+    rank the same number of batches and the padding is dropped after gathering.
     """
 
     def __init__(self, windows: Sequence[PersonalWindow], gene: np.ndarray, person: np.ndarray, target: np.ndarray):
@@ -110,6 +113,8 @@ class GenePeopleDataset(Dataset):
 
     def __getitems__(self, indices: Sequence[int]) -> dict:
         idx = np.asarray(indices, dtype=np.int64)
+        keep = idx >= 0
+        idx = np.where(keep, idx, ~idx)
         genes = self.gene[idx]
         length = len(self.windows[genes[0]].codes)
         x = np.empty((len(idx), length, 4), dtype=np.float32)
@@ -121,6 +126,7 @@ class GenePeopleDataset(Dataset):
             "y": torch.from_numpy(self.target[idx]),
             "gene": torch.from_numpy(genes),
             "person": torch.from_numpy(self.person[idx]),
+            "keep": torch.from_numpy(keep),
         }
 
     def __getitem__(self, index: int) -> dict:
