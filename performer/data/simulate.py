@@ -137,6 +137,7 @@ LOCUS_OFFSET_BP = 10_000  # start of locus 0 on the contig
 CONTIG_PADDING_BP = 20_000  # extra contig length beyond the last slot
 FASTA_LINE_WIDTH = 60
 BASES = np.array(list("ACGT"))
+ASCII_BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
 BASE_PROBS = (0.295, 0.205, 0.205, 0.295)  # 41% GC
 
 RECOMBINATION_RATE = 1e-8  # per bp per generation
@@ -363,13 +364,22 @@ def inverse_normal_transform(values: np.ndarray) -> np.ndarray:
     return stats.norm.ppf((ranks - 0.375) / (len(values) + 0.25))
 
 
-def _write_fasta(path: pathlib.Path, sequence: str) -> None:
-    """Write ``sequence`` as contig CHROM, wrapped at 60, and index it (.fai)."""
-    with open(path, "w") as handle:
-        handle.write(f">{CHROM}\n")
-        for start in range(0, len(sequence), FASTA_LINE_WIDTH):
-            handle.write(sequence[start : start + FASTA_LINE_WIDTH])
-            handle.write("\n")
+def _write_fasta(path: pathlib.Path, contigs: dict[str, np.ndarray]) -> None:
+    """Write contigs to a FASTA, 60 bases a line, and index it (.fai).
+
+    Args:
+        path: output path, e.g. ``reference.fa``.
+        contigs: contig name -> uint8 array of ASCII bases, in file order.
+    """
+    with open(path, "wb") as handle:
+        for name, seq in contigs.items():
+            handle.write(f">{name}\n".encode())
+            n_full = len(seq) // FASTA_LINE_WIDTH * FASTA_LINE_WIDTH
+            lines = seq[:n_full].reshape(-1, FASTA_LINE_WIDTH)
+            newlines = np.full((len(lines), 1), ord("\n"), dtype=np.uint8)
+            handle.write(np.hstack([lines, newlines]).tobytes())
+            if n_full < len(seq):
+                handle.write(seq[n_full:].tobytes() + b"\n")
     pysam.faidx(str(path))
 
 
@@ -429,20 +439,24 @@ def _write_expression_bed(
     path: pathlib.Path,
     sample_names: Sequence[str],
     gene_ids: Sequence[str],
+    chroms: Sequence[str],
     tss: Sequence[int],
     expression: np.ndarray,
 ) -> None:
     """Write the FastQTL-style expression BED, bgzipped and tabix-indexed.
 
     ``path`` must end in .bed.gz.  ``expression`` is (n_genes, n_people);
-    ``tss`` is 0-based, so the row spans [tss, tss + 1).
+    ``tss`` is 0-based, so the row spans [tss, tss + 1).  Rows are sorted by
+    contig (in order of first appearance in ``chroms``), then TSS.
     """
     text_path = path.with_suffix("")  # expression.bed
+    contig_rank = {chrom: rank for rank, chrom in enumerate(dict.fromkeys(chroms))}
+    order = np.lexsort((np.asarray(tss), np.array([contig_rank[c] for c in chroms])))
     with open(text_path, "w") as handle:
         handle.write("#chr\tstart\tend\tgene_id\t" + "\t".join(sample_names) + "\n")
-        for k in np.argsort(np.asarray(tss), kind="stable"):
+        for k in order:
             values = "\t".join(f"{v:.6g}" for v in expression[k])
-            handle.write(f"{CHROM}\t{tss[k]}\t{tss[k] + 1}\t{gene_ids[k]}\t{values}\n")
+            handle.write(f"{chroms[k]}\t{tss[k]}\t{tss[k] + 1}\t{gene_ids[k]}\t{values}\n")
     pysam.tabix_index(str(text_path), preset="bed", force=True)
 
 
@@ -555,8 +569,7 @@ def simulate_cohort(
 
     # Reference sequence.
     base_codes = _rng(seed, _STREAM_REFERENCE).choice(4, size=contig_length, p=BASE_PROBS)
-    reference = "".join(BASES[base_codes])
-    _write_fasta(out_dir / "reference.fa", reference)
+    _write_fasta(out_dir / "reference.fa", {CHROM: ASCII_BASES[base_codes]})
 
     h2 = _heritabilities(n_genes, seed)
     strands = _rng(seed, _STREAM_STRAND).choice(np.array(["+", "-"]), size=n_genes)
@@ -621,7 +634,7 @@ def simulate_cohort(
         i = site_index[row["pos"]]
         row.update(vcf_pos=row["pos"] + 1, ref=refs[i], alt=alts[i])
 
-    _write_expression_bed(out_dir / "expression.bed.gz", sample_names, gene_ids, tss, expression)
+    _write_expression_bed(out_dir / "expression.bed.gz", sample_names, gene_ids, [CHROM] * n_genes, tss, expression)
     _write_tsv(
         out_dir / "genes.tsv",
         ["gene_id", "gene_name", "chrom", "tss", "strand"],
