@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader
 
+from performer.data.cache import WindowCache
 from performer.data.cohort import Cohort, read_id_map
-from performer.data.dataset import GenePeopleDataset, collate_batch, read_windows
+from performer.data.dataset import GenePeopleDataset, collate_batch, log_windows, tss_window
 from performer.data.expression import read_expression_bed, read_gene_table
-from performer.data.personal import PersonalSequences
+from performer.data.reference import ReferenceGenome
 from performer.data.sampler import EvalBatchSampler, SameGeneBatchSampler
 from performer.data.simulate import demo_cache_dir, ensure_demo_cohort
 from performer.data.splits import SPLITS, PeopleSplit, make_split
+from performer.data.variants import VariantReader
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,14 @@ class PerformerDataModule(L.LightningDataModule):
         seed: base seed of the training epochs' draws.
         num_workers: DataLoader worker processes.
         strict, pass_only, missing: VCF handling (see ``variants.VariantReader``).
+        cache_dir: the window cache folder (default ``$PERFORMER_CACHE/windows``; see ``cache.py``).
+        read_workers: processes that read windows from the VCF into the cache (default: up to 8, one
+            per CPU core).
+
+    :meth:`prepare_data` (one process per node) builds the ``.fai`` index of the FASTA if it is
+    missing and reads every window that is not yet in the window cache; :meth:`setup` (every process)
+    maps the cached windows read-only, so DDP ranks, folds and later runs of the cohort read the VCF
+    only once.
 
     After :meth:`setup`: ``cohort``, ``split``, ``gene_ids`` and ``gene_names`` (training genes first,
     then other eval genes; the ``gene`` index of a batch points into them), ``train_gene_ids``,
@@ -76,6 +87,8 @@ class PerformerDataModule(L.LightningDataModule):
         strict: bool = True,
         pass_only: bool = True,
         missing: str = "ref",
+        cache_dir: str | None = None,
+        read_workers: int | None = None,
     ):
         super().__init__()
         if simulate and root is None:
@@ -102,7 +115,10 @@ class PerformerDataModule(L.LightningDataModule):
         self.seed = seed
         self.num_workers = num_workers
         self.variant_options = dict(strict=strict, pass_only=pass_only, missing=missing)
+        self.cache_dir = cache_dir
+        self.read_workers = read_workers if read_workers is not None else min(8, len(os.sched_getaffinity(0)))
         self.datasets: dict[str, GenePeopleDataset] = {}
+        self._cache: WindowCache | None = None
 
     def _path(self, value: str | None) -> Path | None:
         if value is None:
@@ -111,29 +127,49 @@ class PerformerDataModule(L.LightningDataModule):
         return path if path.is_absolute() or self.root is None else self.root / path
 
     def prepare_data(self) -> None:
-        """Generate the demo cohort on first use (``simulate=True``); a no-op otherwise."""
+        """Simulate the demo cohort if asked, index the FASTA, and cache every window not yet cached."""
         if self.simulate:
             ensure_demo_cohort(self.root)
+        ReferenceGenome(self.paths["fasta"])  # builds a missing .fai here, not concurrently in every rank
+        self._resolve()
+        self._cache.build(self.regions, self.read_workers)
 
-    def setup(self, stage: str | None = None) -> None:
-        """Join the cohort, resolve genes, split people and read every gene's window (once)."""
-        if self.datasets:
+    def _resolve(self) -> None:
+        """Join the cohort and resolve the genes and their windows (file headers and the expression table)."""
+        if self._cache is not None:
             return
         expression = read_expression_bed(self.paths["expression"])
         gene_table = read_gene_table(self.paths["gene_table"]) if self.paths["gene_table"] else None
         id_map = read_id_map(self.paths["id_map"]) if self.paths["id_map"] else None
-        sequences = PersonalSequences(self.paths["fasta"], self.paths["vcf"], **self.variant_options)
-        self.cohort = Cohort(expression, sequences.samples, gene_table, id_map)
+        vcf_samples = VariantReader(self.paths["vcf"], **self.variant_options).samples
+        self.cohort = Cohort(expression, vcf_samples, gene_table, id_map)
 
         def resolve(queries: list[str]) -> list[str]:
             return list(dict.fromkeys(self.cohort.resolve(q) for q in queries))
 
         self.train_gene_ids = resolve(self.requested_genes or list(self.cohort.genes.index))
-        eval_gene_ids = resolve(self.requested_eval_genes) if self.requested_eval_genes else self.train_gene_ids
-        self.gene_ids = list(dict.fromkeys(self.train_gene_ids + eval_gene_ids))
+        self.eval_gene_ids = resolve(self.requested_eval_genes) if self.requested_eval_genes else self.train_gene_ids
+        self.gene_ids = list(dict.fromkeys(self.train_gene_ids + self.eval_gene_ids))
         self.gene_names = [self.cohort.gene_name(g) for g in self.gene_ids]
         self.people = self.cohort.people
+        genes = self.cohort.genes.loc[self.gene_ids]
+        self.regions = [
+            (chrom, *tss_window(int(tss), self.window_bp)) for chrom, tss in zip(genes["chrom"], genes["tss"])
+        ]
+        vcf_order = [self.cohort.vcf_sample[p] for p in self.people]
+        self._cache = WindowCache(
+            self.cache_dir, self.paths["fasta"], self.paths["vcf"], vcf_order, self.variant_options
+        )
 
+    def setup(self, stage: str | None = None) -> None:
+        """Split the people and map every gene's cached window (reading any window not yet cached).
+
+        The tune and test sets hold every gene (training genes and held-out eval genes); the train
+        set holds the training genes only.
+        """
+        if self.datasets:
+            return
+        self._resolve()
         if self.splits_dir:
             self.split = PeopleSplit.load(self.splits_dir).restrict(self.people)
         else:
@@ -142,11 +178,10 @@ class PerformerDataModule(L.LightningDataModule):
             self.split = self.split.downsample_train(self.train_fraction, seed=self.split_seed)
         log.info("people split (fold %d): %s", self.fold, {s: len(self.split[s]) for s in SPLITS})
 
-        genes = self.cohort.genes.loc[self.gene_ids]
-        vcf_samples = [self.cohort.vcf_sample[p] for p in self.people]
-        self.windows = read_windows(sequences, genes, vcf_samples, self.window_bp)
+        self.windows = self._cache.windows(self.regions, self.read_workers)
+        log_windows(self.windows, self.gene_names)
         row = {p: i for i, p in enumerate(self.people)}
-        split_genes = {"train": set(self.train_gene_ids), "tune": set(eval_gene_ids), "test": set(eval_gene_ids)}
+        split_genes = {"train": set(self.train_gene_ids), "tune": set(self.gene_ids), "test": set(self.gene_ids)}
         for split in SPLITS:
             gene, person, target = [], [], []
             for g, gene_id in enumerate(self.gene_ids):

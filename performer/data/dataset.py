@@ -1,8 +1,8 @@
 """Per-gene TSS-centred windows and the (gene, person) items that training and evaluation iterate.
 
 A window of ``window_bp`` is centred on the TSS (0-based TSS at index ``window_bp // 2``), forward
-strand. Each gene's window is read once per process: reference base codes plus the int8 dosage
-matrix of all cohort people; batches are built from it on demand.
+strand. Each gene's window (reference base codes plus the int8 dosage matrix of all cohort people)
+comes from the window cache (``cache.py``); batches are built from it on demand.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from performer.data.personal import PersonalSequences, PersonalWindow
+from performer.data.personal import PersonalWindow
 from performer.data.reference import N_CODE
 
 log = logging.getLogger(__name__)
@@ -28,51 +27,49 @@ def tss_window(tss: int, window_bp: int) -> tuple[int, int]:
     return start, start + window_bp
 
 
-def read_windows(
-    sequences: PersonalSequences, genes: pd.DataFrame, vcf_samples: list[str], window_bp: int
-) -> list[PersonalWindow]:
-    """Read the TSS-centred window of each gene for the given people.
+def log_windows(windows: Sequence[PersonalWindow], gene_names: Sequence[str]) -> None:
+    """Log what the windows hold: ``N`` bases per gene, genes without SNVs (a warning), and totals.
 
-    Args:
-        sequences: FASTA + VCF reader.
-        genes: rows with ``chrom`` and ``tss`` (0-based), in the order wanted.
-        vcf_samples: VCF sample names; dosage rows follow this order.
-        window_bp: window length in bp.
-
-    Returns:
-        One :class:`PersonalWindow` per gene. Skipped VCF records (by reason), missing calls and
-        ``N`` bases (assembly gaps or padding past the contig) are summed and logged.
+    SNVs are counted once each (by contig, position and alleles) however many overlapping windows
+    hold them. A window with no kept SNV gives every person the reference sequence, so it is worth a
+    warning: a wrong VCF, a contig spelled differently, or a gene desert.
     """
-    windows, skipped, missing, padded = [], Counter(), 0, 0
-    for gene_id, row in genes.iterrows():
-        start, end = tss_window(int(row["tss"]), window_bp)
-        window = sequences.window(row["chrom"], start, end, vcf_samples)
-        skipped.update(window.snvs.skipped)
-        missing += window.snvs.missing_calls
-        n_bases = int((window.codes == N_CODE).sum())
+    distinct, skipped, missing, padded, empty = set(), Counter(), 0, 0, []
+    for name, window in zip(gene_names, windows):
+        snvs = window.snvs
+        distinct.update(zip([snvs.chrom] * len(snvs), snvs.pos.tolist(), snvs.alt.tolist()))
+        skipped.update(snvs.skipped)
+        missing += snvs.missing_calls
+        if len(snvs) == 0:
+            empty.append(name)
+        n_bases = int(np.count_nonzero(np.asarray(window.codes) == N_CODE))
         if n_bases:
             padded += 1
             log.info(
                 "gene %s: window %s:%d-%d holds %d N bp (gaps or past the contig), encoded as zeros",
-                gene_id,
+                name,
                 window.chrom,
-                start,
-                end,
+                window.start,
+                window.end,
                 n_bases,
             )
-        windows.append(window)
-    n_snvs = sum(len(w.snvs) for w in windows)
+    if empty:
+        log.warning(
+            "%d of %d genes have no kept SNV in their window, so every person gets the reference sequence: %s%s",
+            len(empty),
+            len(windows),
+            ", ".join(empty[:20]),
+            ", ..." if len(empty) > 20 else "",
+        )
     log.info(
-        "read %d windows of %d bp: %d SNVs kept; skipped records: %s; missing calls counted as REF: %d; "
-        "windows with N: %d",
+        "%d windows: %d distinct SNVs kept; skipped records (summed over windows): %s; missing calls counted "
+        "as REF (summed over windows): %d; windows with N: %d",
         len(windows),
-        window_bp,
-        n_snvs,
+        len(distinct),
         dict(skipped) or "none",
         missing,
         padded,
     )
-    return windows
 
 
 def collate_batch(batch: dict) -> dict:

@@ -1,0 +1,241 @@
+"""The window cache: every gene's TSS window read from the VCF and FASTA once per cohort, then memory-mapped.
+
+Reading a window means decoding every VCF record in it for every person (about 100-200 us per record
+with cyvcf2 at 840 people), so a GTEx-size run spends most of its set-up there. The cache does it once
+per cohort: :meth:`WindowCache.build` writes each window as plain ``.npy`` files, and every later run,
+DDP rank, DataLoader worker and fold maps them read-only (:func:`numpy.load` with ``mmap_mode="r"``),
+so the page cache holds one copy per machine however many processes read it.
+
+Layout (``<cache dir>/<cohort key>/``)::
+
+    cohort.json               the inputs the key was made from (files, people, reader options)
+    <chrom>_<start>_<end>/    one entry per window (0-based half-open, bp), shared by every gene and run
+        codes.npy             uint8 (L,): reference base codes, 0-3 = A,C,G,T, 4 = N (memory-mapped)
+        dosage.npy            int8 (n_people, n_snvs): ALT dosages (memory-mapped)
+        snvs.npy              structured (n_snvs,): pos int64 (0-based), ref and alt uint8 base codes
+        ids.txt               SNV IDs, one per line (read only when asked for)
+        meta.json             contig spellings, skipped records by reason, missing and haploid calls
+
+The cohort key is a hash of the VCF's and FASTA's resolved path, size and modification time, the
+people (VCF sample names, in dosage-row order) and the reader options (``strict``, ``pass_only``,
+``missing``), so an edited or replaced input file, another set of people or other options never reuse
+a stale entry. Entries are written to a temporary folder and renamed into place, so concurrent
+builders (three folds of one gene started together) never see half an entry; the first one wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from performer.data.personal import PersonalSequences, PersonalWindow
+from performer.data.variants import SNVs
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+SNV_DTYPE = np.dtype([("pos", "<i8"), ("ref", "u1"), ("alt", "u1")])
+
+Region = tuple[str, int, int]
+"""A window: contig (as the expression file spells it), 0-based start and end (half-open), in bp."""
+
+
+def cache_root() -> Path:
+    """Performer's cache folder: ``$PERFORMER_CACHE``, else ``$XDG_CACHE_HOME/performer``, else ``~/.cache/performer``.
+
+    Nothing is created.
+    """
+    if os.environ.get("PERFORMER_CACHE"):
+        return Path(os.environ["PERFORMER_CACHE"]).expanduser()
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "performer"
+    return Path.home() / ".cache" / "performer"
+
+
+def _file_id(path: Path) -> dict:
+    stat = path.stat()
+    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+class LazyIds(Sequence):
+    """SNV IDs of a cache entry, read from ``ids.txt`` on first use (millions of strings stay on disk)."""
+
+    def __init__(self, path: Path, n: int):
+        self.path, self.n, self._ids = path, n, None
+
+    def _load(self) -> list[str]:
+        if self._ids is None:
+            self._ids = self.path.read_text().splitlines() if self.n else []
+        return self._ids
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        return self._load()[i]
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+
+class WindowCache:
+    """Windows of one cohort (VCF + FASTA + people + reader options) on disk, memory-mapped.
+
+    Args:
+        folder: the cache folder (default :func:`cache_root` ``/ "windows"``); one subfolder per cohort key.
+        fasta, vcf: the reference FASTA and the indexed VCF/BCF.
+        samples: VCF sample names, in the order of the dosage rows.
+        options: :class:`~performer.data.variants.VariantReader` options (``strict``, ``pass_only``,
+            ``missing``); part of the key.
+
+    Raises:
+        FileNotFoundError: the VCF or the FASTA does not exist.
+    """
+
+    def __init__(
+        self, folder: str | Path | None, fasta: str | Path, vcf: str | Path, samples: list[str], options: dict
+    ):
+        self.fasta, self.vcf = Path(fasta), Path(vcf)
+        for path in (self.fasta, self.vcf):
+            if not path.exists():
+                raise FileNotFoundError(f"{path} not found")
+        self.samples = list(samples)
+        self.options = dict(options)
+        self.inputs = {
+            "format": FORMAT_VERSION,
+            "vcf": _file_id(self.vcf),
+            "fasta": _file_id(self.fasta),
+            "samples": self.samples,
+            "options": self.options,
+        }
+        key = hashlib.sha1(json.dumps(self.inputs, sort_keys=True).encode()).hexdigest()[:16]
+        self.path = (Path(folder) if folder is not None else cache_root() / "windows") / key
+
+    def entry(self, region: Region) -> Path:
+        """Folder of the entry of ``region``."""
+        chrom, start, end = region
+        return self.path / f"{chrom}_{start}_{end}"
+
+    def missing(self, regions: Sequence[Region]) -> list[Region]:
+        """The distinct regions that have no entry yet, in first-seen order."""
+        return [r for r in dict.fromkeys(regions) if not (self.entry(r) / "meta.json").exists()]
+
+    def build(self, regions: Sequence[Region], workers: int = 1) -> int:
+        """Read and store every region that has no entry yet.
+
+        Args:
+            regions: windows to cache; those already cached are skipped.
+            workers: processes that read the VCF in parallel (each opens its own reader).
+
+        Returns:
+            The number of entries written by this call.
+
+        Raises:
+            whatever :meth:`PersonalSequences.window <performer.data.personal.PersonalSequences.window>`
+            raises for a region (unknown contig, REF mismatch, a corrupt VCF), naming the file.
+        """
+        todo = self.missing(regions)
+        if not todo:
+            return 0
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "cohort.json").write_text(json.dumps(self.inputs, indent=1) + "\n")
+        started = time.perf_counter()
+        workers = max(1, min(workers, len(todo) // 16))
+        log.info("window cache %s: reading %d windows with %d process(es)", self.path, len(todo), workers)
+        args = (str(self.fasta), str(self.vcf), self.samples, self.options, str(self.path))
+        if workers == 1:
+            _build_chunk(*args, todo)
+        else:
+            chunks = [todo[i::workers] for i in range(workers)]
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                for future in [pool.submit(_build_chunk, *args, chunk) for chunk in chunks]:
+                    future.result()
+        log.info("window cache: %d windows written in %.1f s", len(todo), time.perf_counter() - started)
+        return len(todo)
+
+    def load(self, region: Region) -> PersonalWindow:
+        """The cached window of ``region``: codes and dosages memory-mapped read-only.
+
+        Raises:
+            FileNotFoundError: ``region`` was not built (call :meth:`build` first).
+        """
+        folder = self.entry(region)
+        if not (folder / "meta.json").exists():
+            raise FileNotFoundError(f"window {region} is not in the cache {self.path}; build it first")
+        meta = json.loads((folder / "meta.json").read_text())
+        snv_table = np.load(folder / "snvs.npy")
+        n = len(snv_table)
+        dosage = np.load(folder / "dosage.npy", mmap_mode="r") if n else np.zeros((len(self.samples), 0), np.int8)
+        snvs = SNVs(
+            chrom=meta["vcf_chrom"],
+            pos=snv_table["pos"],
+            ref=snv_table["ref"],
+            alt=snv_table["alt"],
+            ids=LazyIds(folder / "ids.txt", n),
+            dosage=dosage,
+            samples=self.samples,
+            skipped=Counter(meta["skipped"]),
+            **meta["calls"],
+        )
+        codes = np.load(folder / "codes.npy", mmap_mode="r")
+        return PersonalWindow(meta["chrom"], region[1], region[2], codes, snvs)
+
+    def windows(self, regions: Sequence[Region], workers: int = 1) -> list[PersonalWindow]:
+        """:meth:`build` what is missing, then :meth:`load` every region, in order."""
+        self.build(regions, workers)
+        return [self.load(r) for r in regions]
+
+    def nbytes(self) -> int:
+        """Bytes on disk of this cohort's entries."""
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+
+_READERS: dict[tuple, PersonalSequences] = {}
+
+
+def _build_chunk(fasta: str, vcf: str, samples: list[str], options: dict, root: str, regions: list[Region]) -> None:
+    """Read ``regions`` and write their entries under ``root`` (runs in the caller or in a worker process)."""
+    key = (fasta, vcf, tuple(sorted(options.items())))
+    if key not in _READERS:
+        _READERS[key] = PersonalSequences(fasta, vcf, **options)
+    sequences = _READERS[key]
+    for region in regions:
+        _write_entry(Path(root), region, sequences.window(*region, samples))
+
+
+def _write_entry(root: Path, region: Region, window: PersonalWindow) -> None:
+    chrom, start, end = region
+    final = root / f"{chrom}_{start}_{end}"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
+    try:
+        snvs = window.snvs
+        table = np.empty(len(snvs), SNV_DTYPE)
+        table["pos"], table["ref"], table["alt"] = snvs.pos, snvs.ref, snvs.alt
+        np.save(tmp / "snvs.npy", table)
+        np.save(tmp / "codes.npy", np.asarray(window.codes, np.uint8))
+        np.save(tmp / "dosage.npy", np.ascontiguousarray(snvs.dosage, np.int8))
+        (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in snvs.ids))
+        calls = {name: int(getattr(snvs, name)) for name in ("missing_calls", "haploid_calls") if hasattr(snvs, name)}
+        meta = {"chrom": window.chrom, "vcf_chrom": snvs.chrom, "skipped": dict(snvs.skipped), "calls": calls}
+        (tmp / "meta.json").write_text(json.dumps(meta) + "\n")  # written last: its presence marks the entry done
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / "meta.json").exists():
+                raise
+            log.debug("window %s was cached by another process first", final.name)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
