@@ -255,32 +255,107 @@ def test_empty_groups_are_ignored_in_training():
 # ---------------------------------------------------------------- evaluation
 
 
-@pytest.mark.parametrize("num_replicas", [1, 2, 3])
-@pytest.mark.parametrize("batch_size", [1, 7, 32, 200])
-def test_eval_covers_every_item_once(num_replicas, batch_size):
-    groups = make_groups(SIZES, shuffle_seed=5)
-    owner = gene_of(groups)
-    all_batches = []
+def eval_batches(groups, batch_size, num_replicas) -> list[list[list[int]]]:
+    """Every rank's batches, checked to be re-iterable and as long as ``len``."""
+    per_rank = []
     for rank in range(num_replicas):
         s = EvalBatchSampler(groups, batch_size, num_replicas=num_replicas, rank=rank)
         batches = list(s)
         assert len(batches) == len(s)
         assert list(s) == batches  # re-iterable
-        for b in batches:
-            assert 1 <= len(b) <= batch_size
-            assert len({owner[i] for i in b}) == 1
-            assert all(isinstance(i, int) for i in b)
-        all_batches.extend(batches)
-    items = [i for b in all_batches for i in b]
-    assert sorted(items) == list(range(sum(SIZES)))
-    # the fewest batches possible per gene: ceil(n / batch_size)
-    assert len(all_batches) == sum(-(-n // batch_size) for n in SIZES)
-    # ranks differ by at most one batch
-    lens = [len(EvalBatchSampler(groups, batch_size, num_replicas, r)) for r in range(num_replicas)]
-    assert max(lens) - min(lens) <= 1
+        per_rank.append(batches)
+    return per_rank
+
+
+EVAL_SIZES = [[67], [1], [5, 0, 3], SIZES, [64, 64], [2, 3, 5, 7, 11, 13, 17]]
+
+
+@pytest.mark.parametrize("sizes", EVAL_SIZES)
+@pytest.mark.parametrize("batch_size", [1, 4, 7, 32, 64, 200])
+@pytest.mark.parametrize("num_replicas", [1, 2, 3, 4, 8, 16])
+def test_eval_covers_every_item_once_with_equal_batches_per_rank(sizes, batch_size, num_replicas):
+    groups = make_groups(sizes, shuffle_seed=5)
+    owner = gene_of(groups)
+    per_rank = eval_batches(groups, batch_size, num_replicas)
+    n_real = sum(-(-n // batch_size) for n in sizes)  # the fewest batches possible: ceil(n / batch_size) per gene
+    # every rank takes the same number of batches, at least one, even with more ranks than batches
+    assert {len(b) for b in per_rank} == {-(-n_real // num_replicas)}
+    kept, padding, n_padding_batches = [], [], 0
+    for batches in per_rank:
+        for batch in batches:
+            assert all(isinstance(i, int) for i in batch)
+            real = [i for i in batch if i >= 0]
+            copies = [~i for i in batch if i < 0]
+            assert not (real and copies), "a batch mixes real items and padding"
+            assert len({owner[i] for i in real + copies}) == 1, "a batch holds two genes"
+            if real:
+                assert 1 <= len(real) <= batch_size
+                # a gene of n items is cut into k = ceil(n / batch_size) batches of floor(n / k) or ceil(n / k)
+                n = sizes[owner[real[0]]]
+                k = -(-n // batch_size)
+                assert len(real) in (n // k, -(-n // k))
+            else:
+                assert len(copies) == 1  # padding batches are one item: as cheap as possible
+                n_padding_batches += 1
+            kept.extend(real)
+            padding.extend(copies)
+    # among kept items, every item of every gene exactly once over all ranks
+    assert sorted(kept) == list(range(sum(sizes)))
+    assert n_padding_batches == -n_real % num_replicas < num_replicas
+    assert set(padding) <= set(kept)  # padding copies existing items
+    if num_replicas == 1:
+        assert not padding
+
+
+def test_eval_one_gene_more_ranks_than_batches():
+    """67 people, batches of 32, 8 ranks: 3 real batches (23, 22, 22) on ranks 0-2, padding on ranks 3-7."""
+    groups = make_groups([67])
+    per_rank = eval_batches(groups, 32, 8)
+    assert [len(b) for b in per_rank] == [1] * 8
+    assert [len(b[0]) for b in per_rank[:3]] == [23, 22, 22]
+    assert [b[0] for b in per_rank[:3]] == [list(range(0, 23)), list(range(23, 45)), list(range(45, 67))]
+    assert all(b[0][0] < 0 for b in per_rank[3:])
+    assert [~b[0][0] for b in per_rank[3:]] == [0, 23, 45, 0, 23]
+
+
+def test_eval_padding_through_the_dataset_is_flagged():
+    """Padding indices reach ``GenePeopleDataset.__getitems__`` as flagged copies of real items."""
+    from torch.utils.data import DataLoader
+
+    from performer.data.dataset import GenePeopleDataset, collate_batch
+
+    class Window:  # the one method the dataset calls, with a person-dependent one-hot
+        codes = np.zeros(3)
+
+        def one_hot(self, people):
+            return np.repeat(np.asarray(people, dtype=np.float32)[:, None, None], 3, axis=1).repeat(4, axis=2)
+
+    gene = np.array([0, 0, 0, 1, 1])
+    dataset = GenePeopleDataset([Window(), Window()], gene, np.array([4, 5, 6, 7, 8]), np.arange(5.0))
+    seen = []
+    for rank in range(4):
+        sampler = EvalBatchSampler(dataset.groups(), 2, num_replicas=4, rank=rank)
+        for batch in DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_batch):
+            seen.append((batch["person"][batch["keep"]].tolist(), batch["keep"].tolist(), batch["gene"].tolist()))
+    # 3 real batches ([0, 1], [2], [3, 4]) and one padding batch: a flagged copy of item 0
+    assert seen == [
+        ([4, 5], [True, True], [0, 0]),
+        ([6], [True], [0]),
+        ([7, 8], [True, True], [1, 1]),
+        ([], [False], [0]),
+    ]
+
+
+def test_eval_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="batch_size"):
+        EvalBatchSampler(make_groups([5]), 0)
+    with pytest.raises(ValueError, match="rank"):
+        EvalBatchSampler(make_groups([5]), 2, num_replicas=2, rank=2)
 
 
 def test_eval_with_an_empty_group():
     groups = [np.arange(0, 5), np.array([], dtype=np.int64), np.arange(5, 8)]
     s = EvalBatchSampler(groups, 2)
     assert sorted(i for b in s for i in b) == list(range(8))
+    assert len(s) == 5
+    assert all(len(EvalBatchSampler([np.array([], dtype=np.int64)], 2, 3, r)) == 0 for r in range(3))

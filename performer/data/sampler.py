@@ -1,6 +1,6 @@
 """Same-gene batch samplers: every micro-batch, and every gradient-accumulation group, is one gene.
 
-Training epoch (Drusinsky et al., Methods; ARCHITECTURE.md, "epoch"): with effective batch
+Training epoch (Drusinsky et al., Methods): with effective batch
 ``E = batch_size * accumulate``, each gene contributes ``floor(n_train / E) * E`` of its train people,
 drawn without replacement, cut into blocks of ``E``; the blocks of all genes are shuffled together and
 every block is yielded as ``accumulate`` consecutive micro-batches of ``batch_size`` distinct people.
@@ -9,8 +9,11 @@ blocks, round-robin over the shuffled list, so genes spread evenly across ranks;
 by repeating its first blocks so that every rank takes the same number of optimiser steps.
 
 Evaluation covers every person of every gene exactly once, in same-gene batches of up to
-``batch_size``; ranks take batches round-robin, with no padding, so gathered predictions count
-nobody twice.
+``batch_size``; ranks take batches round-robin. So that every rank runs the same number of steps
+(Lightning refuses a rank with an empty loader, and a rank without batches would leave the others
+waiting in the gather), the batch list is padded to a multiple of the world size with one-item
+padding batches ``[~i]``: a negative index asks the dataset for a copy of item ``i`` flagged
+``keep=False``, which the model drops before gathering, so nobody is counted twice.
 """
 
 from __future__ import annotations
@@ -103,21 +106,42 @@ class SameGeneBatchSampler(Sampler[list[int]]):
 
 
 class EvalBatchSampler(Sampler[list[int]]):
-    """Evaluation batch sampler: every item once, same-gene batches, round-robin across ranks.
+    """Evaluation batch sampler: every item once, same-gene batches, equal batch counts on every rank.
+
+    The real batches are each gene's items cut into ``ceil(n / batch_size)`` near-equal chunks, genes
+    in order; rank ``r`` takes batches ``r, r + W, r + 2W, ...`` (``W = num_replicas``). When the number
+    of batches is not a multiple of ``W`` (in particular when it is smaller than ``W``), padding batches
+    are appended: each is one negative index ``~i`` (``-1 - i``), a flagged copy of the first item of a
+    real batch, so that every rank gets ``ceil(n_batches / W)`` batches. Drop items whose batch
+    ``keep`` is False (see ``GenePeopleDataset``) to count every item once.
 
     Args:
-        groups: one int array per gene of dataset item indices.
-        batch_size: largest batch; a gene's last batch may be smaller.
+        groups: one int array per gene of dataset item indices (non-negative).
+        batch_size: largest batch; a gene's batches differ in size by at most one.
         num_replicas, rank: DDP world size and this process's rank.
+
+    Attributes:
+        batches: this rank's batches, lists of int indices (negative ones are padding).
+        n_padding: padding batches added over all ranks, ``< num_replicas``.
+
+    Raises:
+        ValueError: ``batch_size < 1`` or ``rank`` not in ``[0, num_replicas)``.
     """
 
     def __init__(self, groups: Sequence[np.ndarray], batch_size: int, num_replicas: int = 1, rank: int = 0):
-        self.batches = [
+        if batch_size < 1:
+            raise ValueError(f"eval batch_size={batch_size}: must be at least 1")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"rank={rank}: must be in [0, num_replicas={num_replicas})")
+        batches = [
             chunk.tolist()
             for items in groups
             if len(items)
-            for chunk in np.array_split(np.asarray(items), -(-len(items) // batch_size))
-        ][rank::num_replicas]
+            for chunk in np.array_split(np.asarray(items, dtype=np.int64), -(-len(items) // batch_size))
+        ]
+        self.n_padding = -len(batches) % num_replicas
+        batches += [[~batches[k % len(batches)][0]] for k in range(self.n_padding)] if batches else []
+        self.batches = batches[rank::num_replicas]
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.batches)
