@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,6 +101,9 @@ def test_per_gene_metrics_nan_for_constant_gene_and_mean_ignores_it():
     assert summary["n_genes"] == 2
     assert summary["mean_pcc"] == pytest.approx(finite["pcc"].mean())
     assert summary["mean_r2"] == pytest.approx(got["r2"].mean())  # R^2 still defined for ENSG2
+    # the gene left out of the PCC mean is named, not silently dropped
+    assert summary["n_pcc_undefined"] == 1 and summary["pcc_undefined"] == ["ENSG2"]
+    assert got.set_index("gene_id")["pcc_undefined"].to_dict() == {"ENSG1": False, "ENSG2": True, "ENSG3": False}
 
 
 def test_mean_over_genes():
@@ -109,6 +114,26 @@ def test_mean_over_genes():
     assert out["mean_pcc"] == pytest.approx(0.1)
     assert out["mean_r2"] == pytest.approx(0.05)
     assert out["n_genes"] == 3
-    assert all(np.isfinite(v) for v in out.values())
+    assert out["n_pcc_undefined"] == 1 and out["pcc_undefined"] == ["b"]
+    assert all(np.isfinite(out[k]) for k in ("mean_pcc", "mean_r2", "n_genes"))
     empty = mean_over_genes(pd.DataFrame({"pcc": [np.nan, np.nan], "r2": [np.nan, np.nan]}))
     assert np.isnan(empty["mean_pcc"]) and np.isnan(empty["mean_r2"]) and empty["n_genes"] == 0
+    assert empty["n_pcc_undefined"] == 2 and empty["pcc_undefined"] == [0, 1]  # no gene column: the row index
+    none = mean_over_genes(pd.DataFrame({"gene": [], "pcc": [], "r2": []}))
+    assert (
+        np.isnan(none["mean_pcc"]) and none["n_genes"] == none["n_pcc_undefined"] == 0 and none["pcc_undefined"] == []
+    )
+
+
+def test_mean_over_genes_names_undefined_genes_by_the_gene_column():
+    """Labels come from ``gene`` (symbols or the module's int indices), else ``gene_id``, else ``label=``."""
+    pcc = [0.3, np.nan, np.nan, 0.1]
+    table = pd.DataFrame({"gene_id": ["E1", "E2", "E3", "E4"], "gene": [7, 2, 9, 4], "pcc": pcc, "r2": 0.0})
+    out = mean_over_genes(table)
+    assert out["pcc_undefined"] == [2, 9] and all(type(g) is int for g in out["pcc_undefined"])
+    assert json.loads(json.dumps(out))["pcc_undefined"] == [2, 9]  # plain Python values, for summary.json
+    assert mean_over_genes(table.drop(columns="gene"))["pcc_undefined"] == ["E2", "E3"]
+    assert mean_over_genes(table, label="gene_id")["pcc_undefined"] == ["E2", "E3"]
+    assert out["n_pcc_undefined"] == 2 and out["n_genes"] == 2 and out["mean_pcc"] == pytest.approx(0.2)
+    # the keys other code reads are unchanged
+    assert list(out) == ["mean_pcc", "mean_r2", "n_genes", "n_pcc_undefined", "pcc_undefined"]

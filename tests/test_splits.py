@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pytest
 
-from performer.data.splits import SPLITS, PeopleSplit, make_split
+from performer.data.splits import SPLITS, MissingPeopleError, PeopleSplit, make_split
 
 
 def people(n: int) -> list[str]:
@@ -123,11 +124,41 @@ def test_load_raises_on_missing_file(tmp_path):
         PeopleSplit.load(tmp_path / "nowhere")
 
 
-def test_restrict_drops_people_outside_cohort():
+def test_restrict_keeps_a_split_inside_the_cohort():
     split = PeopleSplit(train=["A", "B", "C", "D"], tune=["E", "F"], test=["G", "H"])
-    out = split.restrict(["H", "A", "C", "E", "Z"])
+    everyone = ["H", "G", "F", "E", "D", "C", "B", "A", "Z"]
+    assert split.restrict(everyone) == split  # the split's order kept, not the cohort's
+    assert split.missing(everyone) == {"train": [], "tune": [], "test": []}
+
+
+def test_restrict_raises_on_people_outside_the_cohort():
+    split = PeopleSplit(train=["A", "B", "C", "D"], tune=["E", "F"], test=["G", "H"])
+    cohort = ["H", "A", "C", "E", "Z"]
+    assert split.missing(cohort) == {"train": ["B", "D"], "tune": ["F"], "test": ["G"]}
+    with pytest.raises(MissingPeopleError) as error:
+        split.restrict(cohort)
+    message = str(error.value)
+    assert "4 people" in message and "2 of 4 train, 1 of 2 tune, 1 of 2 test" in message
+    assert "B, D, F, G" in message and "drop_missing=True" in message
+    assert error.value.missing == {"train": ["B", "D"], "tune": ["F"], "test": ["G"]}
+    assert isinstance(error.value, ValueError)
+    with pytest.raises(MissingPeopleError, match="8 people"):
+        split.restrict([])
+
+
+def test_restrict_names_at_most_five_missing_people():
+    split = PeopleSplit(train=people(50), tune=[], test=[])
+    with pytest.raises(MissingPeopleError) as error:
+        split.restrict(people(50)[:20])
+    assert "30 people" in str(error.value) and "30 of 50 train" in str(error.value)
+    assert "P0020, P0021, P0022, P0023, P0024)" in str(error.value) and "P0025" not in str(error.value)
+    assert len(error.value.missing["train"]) == 30
+
+
+def test_restrict_drops_people_only_when_asked_and_logs_the_count(caplog):
+    split = PeopleSplit(train=["A", "B", "C", "D"], tune=["E", "F"], test=["G", "H"])
+    with caplog.at_level(logging.WARNING, logger="performer.data.splits"):
+        out = split.restrict(["H", "A", "C", "E", "Z"], drop_missing=True)
     assert out == PeopleSplit(train=["A", "C"], tune=["E"], test=["H"])
-    # order of the split kept, not of the cohort list
-    out = split.restrict(["D", "C", "B", "A", "F", "E", "H", "G"])
-    assert out == split
-    assert split.restrict([]) == PeopleSplit([], [], [])
+    assert "4 people of the split are not in the cohort (2 of 4 train, 1 of 2 tune, 1 of 2 test" in caplog.text
+    assert split.restrict([], drop_missing=True) == PeopleSplit([], [], [])

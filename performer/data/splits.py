@@ -1,6 +1,6 @@
 """People splits (train / tune / test) for cross-validation, saved as plain text files.
 
-Default scheme (ARCHITECTURE.md, "people splits"): the people are shuffled once with ``seed`` and cut
+Default scheme: the people are shuffled once with ``seed`` and cut
 into ``n_blocks`` (10) near-equal blocks; fold ``k`` tests on block ``2k``, tunes on block ``2k+1``
 and trains on the other 8 (80/10/10). Test sets of different folds are disjoint. Splits are saved as
 ``train.txt``, ``tune.txt``, ``test.txt`` (one person ID per line) so a run records exactly whom it
@@ -18,6 +18,18 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "tune", "test")
+
+
+class MissingPeopleError(ValueError):
+    """People of a split are not in the cohort (raised by :meth:`PeopleSplit.restrict`).
+
+    Attributes:
+        missing: the missing person IDs per split (``train``, ``tune``, ``test``), in split order.
+    """
+
+    def __init__(self, message: str, missing: dict[str, list[str]]):
+        super().__init__(message)
+        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -77,14 +89,39 @@ class PeopleSplit:
         keep = set(order[: max(1, round(fraction * len(order)))].tolist())
         return PeopleSplit(train=[p for p in self.train if p in keep], tune=self.tune, test=self.test)
 
-    def restrict(self, people: list[str]) -> PeopleSplit:
-        """The split limited to ``people`` (order kept); logs how many were not in the cohort."""
-        keep = set(people)
-        out = PeopleSplit(*[[p for p in self[s] if p in keep] for s in SPLITS])
-        dropped = sum(len(self[s]) for s in SPLITS) - sum(len(out[s]) for s in SPLITS)
-        if dropped:
-            log.warning("%d people of the given split are not in the cohort and are left out", dropped)
-        return out
+    def missing(self, people: list[str]) -> dict[str, list[str]]:
+        """The people of each split (``train``, ``tune``, ``test``; split order) who are not in ``people``."""
+        known = set(people)
+        return {s: [p for p in self[s] if p not in known] for s in SPLITS}
+
+    def restrict(self, people: list[str], drop_missing: bool = False) -> PeopleSplit:
+        """The split limited to ``people`` (the split's order kept).
+
+        Args:
+            people: the person IDs available (the cohort).
+            drop_missing: leave out the people not in ``people``, with a warning that counts them per
+                split and names a few; by default they are an error.
+
+        Raises:
+            MissingPeopleError: some people of the split are not in ``people`` and ``drop_missing`` is
+                False; the message counts them per split and names up to 5.
+        """
+        missing = self.missing(people)
+        n_missing = sum(len(m) for m in missing.values())
+        if not n_missing:
+            return self
+        counts = ", ".join(f"{len(missing[s])} of {len(self[s])} {s}" for s in SPLITS if missing[s])
+        examples = [p for s in SPLITS for p in missing[s]][:5]
+        message = f"{n_missing} people of the split are not in the cohort ({counts}; e.g. {', '.join(examples)})"
+        if not drop_missing:
+            raise MissingPeopleError(
+                f"{message}: use the cohort the split was made for, remove them from the split files, "
+                "or drop them explicitly (PeopleSplit.restrict(people, drop_missing=True))",
+                missing,
+            )
+        log.warning("%s: they are left out", message)
+        gone = {p for m in missing.values() for p in m}
+        return PeopleSplit(*[[p for p in self[s] if p not in gone] for s in SPLITS])
 
 
 def make_split(people: list[str], fold: int = 0, n_folds: int = 3, seed: int = 0, n_blocks: int = 10) -> PeopleSplit:
