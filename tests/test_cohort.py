@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from performer.data.cohort import Cohort, read_id_map
-from performer.data.expression import read_expression_bed, read_gene_table, strip_version
+from performer.data.expression import ExpressionMatrix, read_expression_bed, read_gene_table, strip_version
 
 PEOPLE = ["S1", "S2", "S3", "S4", "S5"]
 VALUES = {
@@ -244,6 +244,51 @@ def test_read_id_map_errors(tmp_path):
         read_id_map(write_text(tmp_path / "b.tsv", "expression_id\tvcf_id\nS1\tN1\nS1\tN2\n"))
 
 
+def test_read_id_map_two_expression_ids_for_one_sample(tmp_path):
+    path = write_text(tmp_path / "ids.tsv", "expression_id\tvcf_id\nS1\tNA001\nS2\tNA002\nS1_rep\tNA001\n")
+    with pytest.raises(ValueError) as info:
+        read_id_map(path)
+    message = str(info.value)
+    assert "ids.tsv" in message
+    assert "VCF sample 'NA001' <- expression IDs ['S1', 'S1_rep']" in message
+    assert "NA002" not in message
+
+
+def test_read_id_map_empty_cell_and_ids_as_written(tmp_path):
+    with pytest.raises(ValueError, match=r"ids\.tsv: column 'vcf_id' is empty on line 3"):
+        read_id_map(write_text(tmp_path / "ids.tsv", "expression_id\tvcf_id\nS1\tN1\nS2\t\n"))
+    as_written = write_text(tmp_path / "text.tsv", "expression_id\tvcf_id\nNA\t007\n")
+    assert read_id_map(as_written) == {"NA": "007"}  # not NaN, not 7
+
+
+def test_cohort_id_map_dict_two_people_for_one_sample(tmp_path):
+    m = read_expression_bed(gtex_bed(tmp_path / "e.bed"))
+    with pytest.raises(ValueError) as info:
+        Cohort(m, ["N1", "N2", "S5"], id_map={"S1": "N1", "S2": "N2", "S3": "N1"})
+    message = str(info.value)
+    assert "e.bed" in message
+    assert "VCF sample 'N1' <- expression IDs ['S1', 'S3']" in message
+    # a sample reached through the map and by a person's own name is the same genome too
+    with pytest.raises(ValueError, match=r"VCF sample 'S5' <- expression IDs \['S1', 'S5'\]"):
+        Cohort(m, ["S5", "S2"], id_map={"S1": "S5"})
+    # two IDs mapped to a sample the VCF lacks: neither is in the cohort, so nothing can leak
+    cohort = Cohort(m, ["S2", "S4"], id_map={"S1": "GONE", "S3": "GONE"})
+    assert cohort.vcf_sample == {"S2": "S2", "S4": "S4"}
+
+
+def test_cohort_without_map_people_are_their_vcf_samples(tmp_path):
+    m = read_expression_bed(gtex_bed(tmp_path / "e.bed"))
+    cohort = Cohort(m, list(reversed(PEOPLE)))
+    assert cohort.people == PEOPLE
+    assert cohort.vcf_sample == {p: p for p in PEOPLE}
+
+
+def test_cohort_repeated_vcf_samples_raise(tmp_path):
+    m = read_expression_bed(gtex_bed(tmp_path / "e.bed"))
+    with pytest.raises(ValueError, match=r"the VCF names the samples \['S2', 'S1'\] more than once"):
+        Cohort(m, ["S2", "S1", "S2", "S3", "S1"])
+
+
 def test_targets_drop_nan_people(tmp_path):
     m = read_expression_bed(gtex_bed(tmp_path / "e.bed"))
     cohort = Cohort(m, PEOPLE)
@@ -331,6 +376,79 @@ def test_resolve_ambiguous_symbol(tmp_path):
     with pytest.raises(KeyError, match="ENSG00000100001.5"):
         cohort.resolve("DUP")
     assert cohort.resolve("OTHER") == "ENSG00000100003.12"
+
+
+def test_cohort_gene_table_without_a_name_keeps_the_id(tmp_path):
+    m = read_expression_bed(gtex_bed(tmp_path / "e.bed"))
+    table = gene_table(tmp_path)
+    table["gene_name"] = ["BTNL3", None, ""]
+    cohort = Cohort(m, PEOPLE, gene_table=table)
+    assert list(cohort.all_gene_names()) == ["BTNL3", "ENSG00000100002.3", "ENSG00000100003.12"]
+    assert cohort.resolve("ENSG00000100002.3") == "ENSG00000100002.3"
+
+
+def scan_resolve(genes: pd.DataFrame, query: str) -> str:
+    """The former Cohort.resolve: a scan of every gene per query (the reference semantics)."""
+    if query in genes.index:
+        return query
+    stems = genes.index.map(strip_version)
+    hits = list(genes.index[stems == strip_version(query)])
+    if not hits:
+        hits = list(genes.index[genes["gene_name"] == query])
+    if not hits:
+        hits = list(genes.index[genes["gene_name"].str.upper() == query.upper()])
+    if len(hits) == 1:
+        return hits[0]
+    raise KeyError(hits)
+
+
+def test_resolve_many_genes_matches_the_scan():
+    n = 20_000
+    ids = [f"ENSG{i:011d}.{i % 7 + 1}" for i in range(n)]
+    ids[1] = "ENSG00000000000.9"  # a second version of gene 0's ID: the unversioned ID names two genes
+    ids[2] = "ENSGNOVERSION"  # an ID without a version
+    names = [f"GENE{i}" for i in range(n)]
+    names[10], names[11] = "DUP", "DUP"  # one symbol, two genes
+    names[12], names[13] = "Abc1", "ABC1"  # symbols differing only in case
+    names[14] = "ENSG00000000050"  # a symbol that is another gene's unversioned ID (the ID wins)
+    genes = pd.DataFrame(
+        {"chrom": "1", "tss": np.arange(n, dtype=np.int64), "strand": "."}, index=pd.Index(ids, name="gene_id")
+    )
+    matrix = ExpressionMatrix(genes, pd.DataFrame(0.0, index=genes.index, columns=PEOPLE), Path("big.bed"))
+    table = pd.DataFrame(  # the gene table has other versions than the expression file
+        {"gene_id": [f"{strip_version(g)}.{k % 3 + 20}" for k, g in enumerate(ids)], "gene_name": names}
+    ).assign(chrom="1", tss=0, strand="+")
+    cohort = Cohort(matrix, PEOPLE, gene_table=table)
+
+    assert [cohort.resolve(g) for g in ids] == ids
+    unique = [k for k in range(3, n) if k not in (10, 11, 12, 13, 14)]
+    assert [cohort.resolve(strip_version(ids[k])) for k in unique] == [ids[k] for k in unique]
+    assert [cohort.resolve(f"gene{k}") for k in unique] == [ids[k] for k in unique]
+
+    tricky = {
+        "ENSG00000000003.99": ids[3],  # a version the file does not have
+        "ENSGNOVERSION": "ENSGNOVERSION",
+        "ENSGNOVERSION.4": "ENSGNOVERSION",
+        "GENE15": ids[15],
+        "gene15": ids[15],
+        "Abc1": ids[12],  # exact symbol before any case
+        "ABC1": ids[13],
+        "ENSG00000000050": ids[50],
+        "ENSG00000000014": ids[14],
+    }
+    for query, expected in tricky.items():
+        assert scan_resolve(cohort.genes, query) == expected
+        assert cohort.resolve(query) == expected
+    ambiguous = {"ENSG00000000000": [ids[0], ids[1]], "DUP": [ids[10], ids[11]], "abc1": [ids[12], ids[13]]}
+    for query, hits in ambiguous.items():
+        with pytest.raises(KeyError) as scan:
+            scan_resolve(cohort.genes, query)
+        assert scan.value.args[0] == hits
+        with pytest.raises(KeyError, match="names several genes") as info:
+            cohort.resolve(query)
+        assert str(hits) in str(info.value)
+    with pytest.raises(KeyError, match=r"'GENE1999x' is not in big\.bed; close matches: \['GENE1999'"):
+        cohort.resolve("GENE1999x")
 
 
 # ---------------------------------------------------------------- real data (Geuvadis chr22), gated
