@@ -145,7 +145,7 @@ def test_rows_longer_than_the_header_are_an_error(tmp_path):
 
 def test_infinite_value_is_an_error(tmp_path):
     path = write_bed(tmp_path / "e.bed", GTEX_HEADER + "\tS1\tS2", ["22\t9\t10\tG1\t1\t2", "22\t19\t20\tG2\t3\tinf"])
-    with pytest.raises(ValueError, match=r"column 'S2' holds an infinite value on 'G2' \(line 3\)"):
+    with pytest.raises(ValueError, match=r"column 'S2' holds an infinite value on line 3 \(gene 'G2'\)"):
         read_expression_bed(path)
 
 

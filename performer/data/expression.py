@@ -189,32 +189,33 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
         )
     if whole.any():
         log.info(
-            "%s: %d genes span more than one base; TSS taken as start on '+' and end - 1 on '-'", path, whole.sum()
+            "%s: %d genes span more than one base; TSS taken as start on '+' and end - 1 on '-'", path, int(whole.sum())
         )
     tss = np.where(whole & (strand == "+"), start, end - 1)
 
     values = table.iloc[:, n_meta:]
     for column in values.columns:
         if not pd.api.types.is_numeric_dtype(values[column]):
-            number = pd.to_numeric(values[column], errors="coerce")
-            row = int(np.argmax((number.isna() & values[column].notna()).to_numpy()))
+            bad = pd.to_numeric(values[column], errors="coerce").isna() & values[column].notna()
+            row = int(np.argmax(bad.to_numpy()))
             text = values[column].iloc[row]
-            what = (
-                "is empty (an empty cell or a short row; write NA for a missing value)"
-                if text == ""
-                else (f"holds the non-numeric value {text!r}")
-            )
+            what = "is empty (an empty cell or a short row; write NA for a missing value)"
+            if text != "":
+                what = f"holds the non-numeric value {text!r}"
             raise ValueError(f"{path}: column {column!r} {what} on line {lines[row]} (gene {gene_ids.iloc[row]!r})")
-        infinite = np.isinf(values[column].to_numpy(dtype=np.float64))
-        if infinite.any():
-            raise ValueError(
-                f"{path}: column {column!r} holds an infinite value on {_examples(gene_ids, lines, infinite, limit=1)}"
-            )
+    matrix = values.to_numpy(dtype=np.float64)
+    infinite = np.isinf(matrix)
+    if infinite.any():
+        row, col = np.argwhere(infinite)[0]
+        raise ValueError(
+            f"{path}: column {values.columns[col]!r} holds an infinite value on line {lines[row]} "
+            f"(gene {gene_ids.iloc[row]!r})"
+        )
     genes = pd.DataFrame(
         {"chrom": meta.iloc[:, 0].to_numpy(dtype=str), "tss": tss.astype(np.int64), "strand": strand},
         index=pd.Index(gene_ids.to_numpy(dtype=str), name="gene_id"),
     )
-    values = pd.DataFrame(values.to_numpy(dtype=np.float64), index=genes.index, columns=pd.Index(header[n_meta:]))
+    values = pd.DataFrame(matrix, index=genes.index, columns=pd.Index(header[n_meta:]))
     log.info("read %d genes x %d people from %s", len(genes), values.shape[1], path)
     return ExpressionMatrix(genes=genes, values=values, path=path)
 
