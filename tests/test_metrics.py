@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 
+import lightning as L
 import numpy as np
 import pandas as pd
 import pytest
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
+from performer.data.datamodule import PerformerDataModule
 from performer.metrics import METRIC_COLUMNS, gene_metrics, mean_over_genes, per_gene_metrics
+from performer.model.module import PerformerModule
 
 
 def tidy_table(seed: int = 0) -> pd.DataFrame:
@@ -137,3 +142,88 @@ def test_mean_over_genes_names_undefined_genes_by_the_gene_column():
     assert out["n_pcc_undefined"] == 2 and out["n_genes"] == 2 and out["mean_pcc"] == pytest.approx(0.2)
     # the keys other code reads are unchanged
     assert list(out) == ["mean_pcc", "mean_r2", "n_genes", "n_pcc_undefined", "pcc_undefined"]
+
+
+# ------------------------------------------------------------ selection in a real Trainer
+
+TINY_TRUNK = dict(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, init="kaiming")
+TINY_TRUNK.update(dropout_rate=0.0, attn_dropout=0.0, pos_dropout=0.0)
+
+
+class KeepEpochTables(Callback):
+    """Copies the module's per-gene tune table and the logged means at the end of every training epoch."""
+
+    def __init__(self):
+        self.tables, self.logged = [], []
+
+    def on_train_epoch_end(self, trainer, module):
+        self.tables.append(module.gene_metrics["fit"].copy())
+        self.logged.append({k: float(v) for k, v in trainer.callback_metrics.items() if "/mean_" in k})
+
+
+def test_selection_uses_training_genes_only(tiny_cohort, tmp_path):
+    """``val/mean_r2`` (early stopping, best checkpoint) averages the training genes; held-out genes are apart."""
+    datamodule = PerformerDataModule(
+        root=str(tiny_cohort),
+        vcf="genotypes.vcf.gz",
+        fasta="reference.fa",
+        expression="expression.bed.gz",
+        gene_table="genes.tsv",
+        genes=["BTNL3", "ZFP57"],
+        eval_genes=["BTNL3", "ZFP57", "PPIF"],  # PPIF: a held-out gene (HOGP)
+        window_bp=2048,
+        batch_size=8,
+        accumulate=1,
+        eval_batch_size=4,
+        cache_dir=str(tmp_path / "cache"),
+    )
+    L.seed_everything(0)
+    module = PerformerModule(trunk=TINY_TRUNK, lr=5e-4)
+    tables = KeepEpochTables()
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "checkpoints", monitor="val/mean_r2", mode="max", save_top_k=1)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_epochs=3,
+        log_every_n_steps=5,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,
+        logger=CSVLogger(tmp_path, name="logs"),
+        callbacks=[checkpoint, tables],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(module, datamodule=datamodule)
+
+    expected_hop = []
+    for table, logged in zip(tables.tables, tables.logged, strict=True):
+        names = [datamodule.gene_names[g] for g in table["gene"]]
+        assert dict(zip(names, table["gene_set"])) == {"BTNL3": "HOP", "ZFP57": "HOP", "PPIF": "HOGP"}
+        hop, hogp = table[table["gene_set"] == "HOP"], table[table["gene_set"] == "HOGP"]
+        assert logged["val/mean_r2"] == pytest.approx(hop["r2"].mean(), rel=1e-6)
+        assert logged["val/mean_pcc"] == pytest.approx(hop["pcc"].mean(), rel=1e-6)
+        assert logged["val_hogp/mean_r2"] == pytest.approx(hogp["r2"].mean(), rel=1e-6)
+        assert logged["val_hogp/mean_pcc"] == pytest.approx(hogp["pcc"].mean(), rel=1e-6)
+        assert logged["val/mean_r2"] != pytest.approx(table["r2"].mean(), rel=1e-6)  # PPIF is left out
+        expected_hop.append(hop["r2"].mean())
+    assert len(expected_hop) == 3
+    # the best checkpoint is the best epoch by the training genes' mean tune R^2
+    assert float(checkpoint.best_model_score) == pytest.approx(max(expected_hop), rel=1e-6)
+
+    # the last epoch's per-gene table agrees with scipy / sklearn on the module's gathered predictions
+    predictions = module.predictions["fit"]
+    assert len(predictions) == 3 * len(datamodule.split.tune)
+    for row in tables.tables[-1].itertuples():
+        people = predictions[predictions["gene"] == row.gene]
+        assert row.r2 == pytest.approx(r2_score(people["y"], people["pred"]), rel=1e-9)
+        assert row.pcc == pytest.approx(pearsonr(people["pred"], people["y"]).statistic, rel=1e-9)
+
+    # per-gene logs are split the same way; the train loss is logged every log_every_n_steps steps, not in
+    # the progress bar (which would pull it to the host every micro-batch)
+    logs = pd.read_csv(tmp_path / "logs" / "version_0" / "metrics.csv")
+    assert {"val/r2/BTNL3", "val/r2/ZFP57", "val_hogp/r2/PPIF"} <= set(logs.columns)
+    assert "val/r2/PPIF" not in logs.columns
+    steps_per_epoch = 2 * (len(datamodule.split.train) // 8)
+    assert logs["train/loss_step"].notna().sum() == 3 * steps_per_epoch // 5
+    assert logs["train/loss_epoch"].notna().sum() == 3
+    assert not any(k.startswith("train/") for k in trainer.progress_bar_metrics)

@@ -32,10 +32,20 @@ class PerformerModule(L.LightningModule):
         alpha: MSE weight of :func:`~performer.model.loss.performer_loss`.
 
     Batches are dicts from ``GenePeopleDataset``: ``x`` ``(B, L, 4)``, ``y`` ``(B,)``, ``gene`` and
-    ``person`` ``(B,)``. Tune and test predictions of all ranks are gathered at the end of each
+    ``person`` ``(B,)``, and optionally ``keep`` ``(B,)`` bool: evaluation items with ``keep=False`` are
+    padding copies (which give every DDP rank the same number of batches) and are dropped on each rank
+    before gathering. Tune and test predictions of all ranks are gathered at the end of each
     evaluation epoch into :attr:`predictions` (a DataFrame ``gene, person, y, pred`` keyed by stage:
-    ``validate`` or ``test``) and :attr:`gene_metrics`; ``val/mean_r2`` and ``val/mean_pcc`` (or
-    ``test/...``) are logged for checkpoint selection and early stopping.
+    ``fit``, ``validate`` or ``test``) and :attr:`gene_metrics` (one row per gene: ``gene, n_people, pcc,
+    r2, mse, pcc_undefined, loss, gene_set``, where ``gene_set`` is ``HOP`` for a training gene and
+    ``HOGP`` for a held-out gene).
+
+    Logged at the end of each evaluation epoch (``prefix`` ``val`` or ``test``): ``{prefix}/mean_r2`` and
+    ``{prefix}/mean_pcc``, means over the TRAINING genes only (checkpoint selection and early stopping
+    must not see held-out genes), and ``{prefix}_hogp/mean_r2``, ``{prefix}_hogp/mean_pcc`` over the
+    held-out genes when there are any. Training genes are the gene indices below
+    ``len(trainer.datamodule.train_gene_ids)`` (the datamodule lists them first); without such a
+    datamodule every gene counts as a training gene.
     """
 
     def __init__(self, trunk: dict, lr: float = 5e-6, weight_decay: float = 0.0, alpha: float = 0.5):
@@ -63,7 +73,13 @@ class PerformerModule(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         pred = self(batch["x"]).float()
         loss = performer_loss(pred, batch["y"], self.hparams.alpha)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(pred))
+        # No host sync per micro-batch. Lightning keeps logged tensors on the device: an on_step value
+        # is turned into a Python float only when it is sent to the loggers, every log_every_n_steps
+        # optimiser steps (LoggerConnector.update_train_step_metrics), and the on_epoch mean is
+        # accumulated on the device and read at the end of the epoch. prog_bar=True would instead
+        # convert the value with .item() after every micro-batch (_ResultCollection.metrics), a
+        # GPU -> host sync that stalls the pipeline, so the loss is not shown in the progress bar.
+        self.log("train/loss", loss, on_step=True, on_epoch=True, batch_size=len(pred))
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
@@ -73,9 +89,11 @@ class PerformerModule(L.LightningModule):
 
     def _collect(self, batch: dict) -> None:
         pred = self(batch["x"]).float()
-        self._outputs.append(
-            tuple(t.detach().cpu().numpy() for t in (batch["gene"], batch["person"], batch["y"], pred))
-        )
+        columns = [t.detach().cpu().numpy() for t in (batch["gene"], batch["person"], batch["y"], pred)]
+        if "keep" in batch:  # drop the padding copies of this rank's batches before gathering
+            keep = batch["keep"].cpu().numpy()
+            columns = [c[keep] for c in columns]
+        self._outputs.append(tuple(columns))
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         self._collect(batch)
@@ -94,6 +112,12 @@ class PerformerModule(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._finish_evaluation("test")
 
+    def _n_train_genes(self) -> int | None:
+        """Number of training genes (gene indices below it are trained on), or None if unknown."""
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        train_gene_ids = getattr(datamodule, "train_gene_ids", None)
+        return None if train_gene_ids is None else len(train_gene_ids)
+
     def _finish_evaluation(self, prefix: str) -> None:
         outputs = self._outputs
         self._outputs = []
@@ -107,6 +131,12 @@ class PerformerModule(L.LightningModule):
         predictions = pd.DataFrame(dict(zip(["gene", "person", "y", "pred"], columns)))
         predictions[["y", "pred"]] = predictions[["y", "pred"]].astype(np.float64)  # exact in CSV round trips
         predictions = predictions.sort_values(["gene", "person"], kind="stable").reset_index(drop=True)
+        duplicated = predictions.duplicated(["gene", "person"])
+        if duplicated.any():
+            raise RuntimeError(
+                f"{int(duplicated.sum())} (gene, person) predictions were gathered twice: the evaluation sampler "
+                "must give every item to exactly one rank and flag padding copies with keep=False"
+            )
         metrics = per_gene_metrics(predictions, by="gene")
         metrics["loss"] = [
             float(
@@ -116,15 +146,32 @@ class PerformerModule(L.LightningModule):
             )
             for _, g in predictions.groupby("gene", sort=False)
         ]
+        n_train_genes = self._n_train_genes()
+        held_out = np.zeros(len(metrics), dtype=bool)
+        if n_train_genes is not None:
+            held_out = (metrics["gene"] >= n_train_genes).to_numpy()
+        metrics["gene_set"] = np.where(held_out, "HOGP", "HOP")
         stage = self.trainer.state.fn.value if self._trainer is not None else prefix
         self.predictions[stage] = predictions
         self.gene_metrics[stage] = metrics
-        summary = mean_over_genes(metrics)
+
+        trained = mean_over_genes(metrics[~held_out])
+        if held_out.all():
+            log.warning(
+                "%s: the evaluation set holds no training gene, so %s/mean_r2 and %s/mean_pcc are NaN",
+                stage,
+                prefix,
+                prefix,
+            )
         self.log_dict(
-            {f"{prefix}/mean_r2": summary["mean_r2"], f"{prefix}/mean_pcc": summary["mean_pcc"]},
+            {f"{prefix}/mean_r2": trained["mean_r2"], f"{prefix}/mean_pcc": trained["mean_pcc"]},
             prog_bar=prefix == "val",
         )
+        if held_out.any():
+            other = mean_over_genes(metrics[held_out])
+            self.log_dict({f"{prefix}_hogp/mean_r2": other["mean_r2"], f"{prefix}_hogp/mean_pcc": other["mean_pcc"]})
         names = getattr(self.trainer.datamodule, "gene_names", None) if self._trainer is not None else None
         if names is not None and len(metrics) <= MAX_GENES_LOGGED:
             for row in metrics.itertuples():
-                self.log_dict({f"{prefix}/pcc/{names[row.gene]}": row.pcc, f"{prefix}/r2/{names[row.gene]}": row.r2})
+                group = prefix if row.gene_set == "HOP" else f"{prefix}_hogp"
+                self.log_dict({f"{group}/pcc/{names[row.gene]}": row.pcc, f"{group}/r2/{names[row.gene]}": row.r2})
