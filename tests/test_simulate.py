@@ -1,4 +1,4 @@
-"""Tests for performer.data.simulate (the demo cohort simulator)."""
+"""Tests for performer.data.simulate (the demo and scale cohort simulators)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from performer.data.simulate import (
     ensure_demo_cohort,
     main,
     simulate_cohort,
+    simulate_scale_cohort,
 )
 
 SMALL = dict(seed=0, n_people=60, genes=DEMO_GENES[:4], locus_bp=65_536)
@@ -401,3 +402,242 @@ def test_cli_writes_and_force_overwrites(tmp_path, capsys):
     assert len(VCF(str(out / "genotypes.vcf.gz")).samples) == 20
     assert main([str(out), "--n-people", "20", "--seed", "4", "--force"]) == 0
     assert "seed: 4" in (out / "README.md").read_text()
+
+
+def test_default_demo_cohort_is_byte_identical(tmp_path):
+    """The default demo cohort is pinned: demo training results and many tests depend on it."""
+    import hashlib
+
+    out = simulate_cohort(tmp_path / "demo")
+    expected = {
+        "genotypes.vcf.gz": "0b0e8c54482a54f456224bb1a2843f91",
+        "expression.bed.gz": "e0557310499ee496a07ae4c813451744",
+        "reference.fa": "a97bf8e718583d04c5ef2a9c986455ce",
+        "genes.tsv": "4b03731ae7bf3083fcef2d4f7e8f7b85",
+        "truth.tsv": "953beb0e4ad9c944f3617ce451cc8e28",
+        "heritability.tsv": "8847345b522c034b33c28089bd01fd73",
+    }
+    for name, digest in expected.items():
+        data = _decompressed(out / name) if name.endswith(".gz") else (out / name).read_bytes()
+        assert hashlib.md5(data).hexdigest() == digest, name
+
+
+# --- Scale cohort ------------------------------------------------------------
+
+# Tiny scale cohort; a high mutation rate and missing rate so that multi-allelic sites,
+# indels and missing calls all occur several times.
+SCALE = dict(
+    n_people=30, n_genes=6, window_bp=20_000, seed=0, mutation_rate=1e-7, indel_fraction=0.02, missing_rate=0.01
+)
+
+
+@pytest.fixture(scope="module")
+def scale_cohort(tmp_path_factory) -> pathlib.Path:
+    return simulate_scale_cohort(tmp_path_factory.mktemp("scale"), **SCALE)
+
+
+@pytest.fixture(scope="module")
+def scale_records(scale_cohort) -> list[dict]:
+    """All records; ``gt`` is cyvcf2's ``genotypes`` (per person: alleles..., phased)."""
+    vcf = VCF(str(scale_cohort / "genotypes.vcf.gz"))
+    records = [
+        dict(chrom=v.CHROM, pos=v.POS, ref=v.REF, alt=list(v.ALT), af=v.INFO.get("AF"), gt=v.genotypes) for v in vcf
+    ]
+    vcf.close()
+    return records
+
+
+@pytest.fixture(scope="module")
+def scale_sexes(scale_cohort) -> pd.Series:
+    return pd.read_csv(scale_cohort / "samples.tsv", sep="\t", index_col="sample_id")["sex"]
+
+
+def _alt_dosage(gt: list) -> np.ndarray:
+    """(n_people,) ALT allele count of one biallelic record; missing calls count 0."""
+    return np.array([sum(a == 1 for a in person[:-1]) for person in gt])
+
+
+def test_scale_files_readable(scale_cohort, scale_records, scale_sexes):
+    for name in ("reference.fa", "reference.fa.fai", "genotypes.vcf.gz", "genotypes.vcf.gz.tbi",
+                 "expression.bed.gz", "expression.bed.gz.tbi", "genes.tsv", "samples.tsv",
+                 "heritability.tsv", "truth.tsv", "README.md"):  # fmt: skip
+        assert (scale_cohort / name).is_file(), name
+    fasta = Fasta(str(scale_cohort / "reference.fa"), as_raw=True)
+    assert list(fasta.keys()) == ["chr1", "chrX"]
+    vcf = VCF(str(scale_cohort / "genotypes.vcf.gz"))
+    assert vcf.samples == [f"SIM{i:04d}" for i in range(1, SCALE["n_people"] + 1)]
+    assert vcf.seqnames == ["chr1", "chrX"]
+    assert len(list(vcf("chrX:1-1000000"))) > 0  # the index works
+    vcf.close()
+    assert list(scale_sexes.index) == vcf.samples
+    assert (scale_sexes == "male").sum() == SCALE["n_people"] // 2
+    assert {r["chrom"] for r in scale_records} == {"chr1", "chrX"}
+    keys = [(r["chrom"] == "chrX", r["pos"]) for r in scale_records]
+    assert keys == sorted(keys)
+    assert "simulated" in (scale_cohort / "README.md").read_text().lower()
+
+
+def test_scale_ref_matches_fasta_including_indels(scale_cohort, scale_records):
+    fasta = Fasta(str(scale_cohort / "reference.fa"), as_raw=True)
+    seqs = {name: fasta[name][:] for name in fasta.keys()}
+    n_indels = 0
+    for r in scale_records:
+        ref, (alt,) = r["ref"], r["alt"]
+        assert seqs[r["chrom"]][r["pos"] - 1 : r["pos"] - 1 + len(ref)] == ref, (r["chrom"], r["pos"])
+        assert set(ref + alt) <= set("ACGT") and ref != alt
+        if len(ref) != len(alt):
+            n_indels += 1
+            assert min(len(ref), len(alt)) == 1 and ref[0] == alt[0]  # VCF-style anchored indel
+    assert n_indels >= 3
+    snv_windows = [r for r in scale_records if len(r["ref"]) == len(r["alt"][0]) == 1]
+    assert len(snv_windows) > 0.9 * len(scale_records)
+
+
+def _allele_matrix(gt: list) -> np.ndarray:
+    """(n_people, 2) int alleles of a record from cyvcf2 ``genotypes``; -2 pads a haploid call."""
+    return np.array([person[:-1] + [-2] * (3 - len(person)) for person in gt])
+
+
+def test_scale_split_multiallelic_records_are_consistent(scale_records, scale_sexes):
+    male = (scale_sexes == "male").to_numpy()
+    by_site: dict[tuple[str, int], list[dict]] = {}
+    for r in scale_records:
+        by_site.setdefault((r["chrom"], r["pos"]), []).append(r)
+    split = [records for records in by_site.values() if len(records) > 1]
+    assert len(split) >= 2
+    for records in split:
+        assert len({r["alt"][0] for r in records}) == len(records)  # different ALTs
+        assert len({r["ref"] for r in records}) == 1
+        carries = sum((_allele_matrix(r["gt"]) == 1).astype(int) for r in records)  # (n_people, 2)
+        assert carries.max() <= 1  # each haplotype carries at most one of the ALTs
+        ploidy = np.where(male, 1, 2) if records[0]["chrom"] == "chrX" else 2
+        assert (carries.sum(axis=1) <= ploidy).all()  # total ALT dosage per person
+
+
+def test_scale_missing_calls_at_requested_rate(scale_records):
+    n_calls = n_missing = 0
+    by_site: dict[tuple[str, int], list[np.ndarray]] = {}
+    for r in scale_records:
+        missing = np.array([person[0] == -1 for person in r["gt"]])
+        by_site.setdefault((r["chrom"], r["pos"]), []).append(missing)
+        n_calls += len(missing)
+        n_missing += int(missing.sum())
+        if missing.any():
+            person = r["gt"][int(np.flatnonzero(missing)[0])]
+            assert all(a == -1 for a in person[:-1])  # the whole call is missing
+        af = _alt_dosage(r["gt"]).sum() / sum(len(p) - 1 for p, m in zip(r["gt"], missing) if not m)
+        assert r["af"] == pytest.approx(af, rel=1e-4)
+    rate = n_missing / n_calls
+    assert 0.5 * SCALE["missing_rate"] < rate < 1.5 * SCALE["missing_rate"]
+    for masks in by_site.values():  # split records of a site share their missing calls
+        assert all((m == masks[0]).all() for m in masks)
+
+
+def test_scale_chrx_males_haploid_females_diploid(scale_records, scale_sexes):
+    male = (scale_sexes == "male").to_numpy()
+    n_x = 0
+    for r in scale_records:
+        n_alleles = np.array([len(person) - 1 for person in r["gt"]])
+        phased = np.array([person[-1] for person in r["gt"]], dtype=bool)
+        if r["chrom"] == "chrX":
+            n_x += 1
+            assert (n_alleles[male] == 1).all() and (n_alleles[~male] == 2).all()
+            assert phased[~male].all()
+        else:
+            assert (n_alleles == 2).all() and phased.all()
+    assert n_x > 10
+
+
+def test_scale_expression_and_genes(scale_cohort, scale_records):
+    genes = pd.read_csv(scale_cohort / "genes.tsv", sep="\t")
+    assert list(genes.columns) == ["gene_id", "gene_name", "chrom", "tss", "strand"]
+    assert len(genes) == SCALE["n_genes"] and genes.gene_id.is_unique
+    assert list(genes.chrom) == ["chr1"] * 5 + ["chrX"]
+    with gzip.open(scale_cohort / "expression.bed.gz", "rt") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+    assert header == ["#chr", "start", "end", "gene_id"] + [f"SIM{i:04d}" for i in range(1, SCALE["n_people"] + 1)]
+    bed = _read_expression(scale_cohort)
+    assert (bed["end"] - bed["start"] == 1).all()
+    merged = genes.merge(bed, on="gene_id")
+    assert len(merged) == len(genes)
+    assert (merged["end"] - 1 == merged["tss"]).all() and (merged["#chr"] == merged["chrom"]).all()
+    n = SCALE["n_people"]
+    blom = stats.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))
+    for row in bed.iloc[:, 4:].to_numpy(dtype=float):
+        np.testing.assert_allclose(np.sort(row), blom, rtol=1e-5, atol=1e-6)
+    # Windows of window_bp around the TSSs hold the variants and do not overlap.
+    half = SCALE["window_bp"] // 2
+    for chrom, rows in genes.groupby("chrom"):
+        tss = np.sort(rows.tss.to_numpy())
+        assert (np.diff(tss) >= SCALE["window_bp"]).all()
+        for r in (r for r in scale_records if r["chrom"] == chrom):
+            assert np.min(np.abs(r["pos"] - 1 - tss)) <= half
+
+
+def test_scale_truth_matches_vcf(scale_cohort, scale_records):
+    truth = pd.read_csv(scale_cohort / "truth.tsv", sep="\t")
+    her = pd.read_csv(scale_cohort / "heritability.tsv", sep="\t").set_index("gene_id")
+    assert her.h2.between(0, 0.5).all()
+    assert set(truth.gene_id) == set(her.index[her.n_causal > 0])
+    by_key = {(r["chrom"], r["pos"], r["alt"][0]): r for r in scale_records}
+    for row in truth.itertuples():
+        record = by_key[(row.chrom, row.vcf_pos, row.alt)]
+        assert record["ref"] == row.ref and len(row.ref) == len(row.alt) == 1
+        assert row.vcf_pos == row.pos + 1
+
+
+def test_scale_deterministic_for_seed(scale_cohort, tmp_path):
+    again = simulate_scale_cohort(tmp_path / "again", **SCALE)
+    names = sorted(p.name for p in scale_cohort.iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:
+        assert (again / name).read_bytes() == (scale_cohort / name).read_bytes(), name
+    other = simulate_scale_cohort(tmp_path / "other", **{**SCALE, "seed": 1})
+    assert _decompressed(other / "genotypes.vcf.gz") != _decompressed(scale_cohort / "genotypes.vcf.gz")
+
+
+def test_scale_bcf_matches_vcf(scale_cohort, tmp_path):
+    out = simulate_scale_cohort(tmp_path / "bcf", **{**SCALE, "n_genes": 2, "x_fraction": 0.5}, genotype_format="bcf")
+    assert (out / "genotypes.bcf").is_file() and (out / "genotypes.bcf.csi").is_file()
+    assert not any(p.name.endswith(".vcf.gz") for p in out.iterdir())
+    vcf_out = simulate_scale_cohort(tmp_path / "vcf", **{**SCALE, "n_genes": 2, "x_fraction": 0.5})
+
+    def records(path):
+        return [(v.CHROM, v.POS, v.REF, v.ALT, v.genotypes) for v in VCF(str(path))]
+
+    from_bcf = records(out / "genotypes.bcf")
+    assert {r[0] for r in from_bcf} == {"chr1", "chrX"}
+    assert from_bcf == records(vcf_out / "genotypes.vcf.gz")
+    assert len(list(VCF(str(out / "genotypes.bcf"))("chrX:1-100000"))) > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(seed=-1),
+        dict(n_people=5),
+        dict(n_genes=0),
+        dict(window_bp=500),
+        dict(genotype_format="plink"),
+        dict(x_fraction=1.0),
+        dict(missing_rate=0.9),
+        dict(h2_range=(0.5, 0.1)),
+    ],
+)
+def test_scale_invalid_arguments(tmp_path, kwargs):
+    with pytest.raises(ValueError):
+        simulate_scale_cohort(tmp_path, **{**dict(n_people=10, n_genes=1, window_bp=2_000), **kwargs})
+
+
+def test_cli_scale(tmp_path, capsys):
+    out = tmp_path / "scale"
+    argv = [str(out), "--scale", "--n-people", "12", "--n-genes", "3", "--window-bp", "5000"]
+    argv += ["--genotype-format", "bcf"]
+    assert main(argv) == 0
+    assert "scale" in capsys.readouterr().out
+    assert len(VCF(str(out / "genotypes.bcf")).samples) == 12
+    assert len(pd.read_csv(out / "genes.tsv", sep="\t")) == 3
+    with pytest.raises(SystemExit) as excinfo:
+        main([str(tmp_path / "demo"), "--n-genes", "3"])
+    assert excinfo.value.code == 2
+    assert "--scale" in capsys.readouterr().err

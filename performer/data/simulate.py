@@ -70,9 +70,45 @@ Files written (see :func:`simulate_cohort`)
     ``expression.bed.gz`` (+ ``.tbi``), ``genes.tsv``, ``heritability.tsv``,
     ``truth.tsv`` and ``README.md``.
 
+Scale mode (GTEx-sized benchmarks)
+----------------------------------
+:func:`simulate_scale_cohort` writes a larger, messier cohort in the same formats
+(defaults: 840 people, 2,000 genes, 49,152 bp per gene) for speed and memory
+benchmarks; it has its own random streams and leaves the demo cohort unchanged.
+
+Layout
+    Genes ``0 .. n - n_x - 1`` lie on ``chr1`` and the last ``n_x`` (5% by
+    default) on ``chrX``.  On each contig gene ``j`` owns
+    ``[10_000 + j * (window_bp + 4_096), ... + window_bp)`` with its TSS at the
+    locus midpoint, so TSS-centred windows of ``window_bp`` never overlap:
+    consecutive windows are separated by a 4,096 bp variant-free gap.
+Genotypes
+    Per locus, the demo's msprime ancestry (same demography and recombination
+    rate) with Jukes-Cantor mutations (``msprime.JC69``) at 3.0e-8 per bp per
+    generation, a rate tuned (with the population sizes unchanged) to give
+    about 12 polymorphic sites per kb, i.e. ~600 SNV records per 49,152 bp
+    window, in 1,680 haplotypes.  The reference base at each site is the
+    simulated ancestral allele.  Recurrent mutations are kept: a site with two
+    or more ALT alleles is written as split biallelic records at the same POS
+    (as ``bcftools norm -m-`` does), each haplotype carrying at most one of
+    them.  1% of the biallelic sites whose next 6 bases hold no site become an
+    indel with the same haplotypes (1-6 bp deletion or insertion; REF taken
+    from the reference).  Half of the people are male (``samples.tsv``); on
+    ``chrX`` a male's GT is haploid (his first haplotype), a female's diploid.
+    0.1% of person-site calls are written missing (``./.``, ``.`` if haploid),
+    shared by the split records of a site.  All GTs are phased.
+Expression
+    Per gene ``h2 ~ Uniform(0, 0.5)``, 1-3 causal biallelic SNVs with MAF >=
+    0.01 anywhere in the window, and the demo's genetic value, noise and
+    inverse-normal transform, computed from the true (pre-missingness) dosages.
+    ``truth.tsv`` and ``heritability.tsv`` have the demo's columns.
+
 Command line::
 
     python -m performer.data.simulate OUT_DIR [--seed N] [--n-people N] [--force]
+    python -m performer.data.simulate OUT_DIR --scale [--n-people 840] [--n-genes 2000]
+        [--window-bp 49152] [--genotype-format vcf|bcf] [--x-fraction 0.05]
+        [--indel-fraction 0.01] [--missing-rate 0.001] [--h2-range 0 0.5]
 """
 
 from __future__ import annotations
@@ -90,6 +126,8 @@ from collections.abc import Sequence
 import msprime
 import numpy as np
 import pysam
+import pysam.bcftools
+from pysam.libcbgzf import BGZFile
 from scipy import stats
 
 logger = logging.getLogger(__name__)
@@ -97,6 +135,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DEMO_GENES",
     "simulate_cohort",
+    "simulate_scale_cohort",
     "demo_cache_dir",
     "ensure_demo_cohort",
     "main",
@@ -726,27 +765,486 @@ def ensure_demo_cohort(path: str | os.PathLike | None = None, seed: int = 0) -> 
     return path
 
 
+# --- Scale (GTEx-sized) cohort ---------------------------------------------
+X_CHROM = "chrX"
+SCALE_MUTATION_RATE = 3.0e-8  # per bp per generation; ~12 SNVs/kb in 1,680 haplotypes
+SCALE_OFFSET_BP = 10_000  # start of the first locus on each contig
+SCALE_GAP_BP = 4_096  # variant-free sequence between consecutive loci
+SCALE_MIN_CAUSAL_MAF = 0.01
+SCALE_MAX_CAUSAL = 3
+MAX_INDEL_BP = 6  # indel length (bases inserted or deleted) is uniform in [1, MAX_INDEL_BP]
+REFERENCE_CHUNK_BP = 1 << 22
+BGZF_WRITE_MODE = "wb6"  # bgzip's default compression level
+
+# spawn_key tags of the scale cohort's streams: (_STREAM_SCALE, tag, ...).
+_STREAM_SCALE = 10
+_SCALE_REFERENCE = 1
+_SCALE_SEXES = 2
+_SCALE_STRAND = 3
+_SCALE_LOCUS = 4
+_SCALE_DECORATE = 5
+_SCALE_PHENOTYPE = 6
+
+
+def _random_reference(rng: np.random.Generator, length: int) -> np.ndarray:
+    """I.i.d. bases with BASE_PROBS as uint8 ASCII, shape (length,); drawn in chunks to bound memory."""
+    cdf = np.cumsum(BASE_PROBS)
+    cdf[-1] = 1.0
+    out = np.empty(length, dtype=np.uint8)
+    for start in range(0, length, REFERENCE_CHUNK_BP):
+        u = rng.random(min(REFERENCE_CHUNK_BP, length - start))
+        out[start : start + len(u)] = ASCII_BASES[np.searchsorted(cdf, u, side="right")]
+    return out
+
+
+def _simulate_scale_locus(
+    n_people: int, locus_bp: int, mutation_rate: float, seed: int, gene_index: int
+) -> tuple[np.ndarray, list[tuple[str, ...]], np.ndarray]:
+    """Coalescent locus with Jukes-Cantor mutations (recurrent mutations kept).
+
+    Returns:
+        positions: int64 (n_sites,), 0-based within the locus, increasing.
+        alleles: per site, the allele bases; ``alleles[i][0]`` is the ancestral base.
+        genotypes: int8 (n_sites, 2 * n_people), index into ``alleles[i]`` per haplotype;
+            columns 2i and 2i + 1 are person i.
+    """
+    ancestry_seed, mutation_seed = _msprime_seeds(seed, _STREAM_SCALE, _SCALE_LOCUS, gene_index)
+    ts = msprime.sim_ancestry(
+        samples=n_people,
+        ploidy=2,
+        sequence_length=locus_bp,
+        recombination_rate=RECOMBINATION_RATE,
+        demography=_demography(),
+        random_seed=ancestry_seed,
+    )
+    ts = msprime.sim_mutations(
+        ts, rate=mutation_rate, model=msprime.JC69(), discrete_genome=True, random_seed=mutation_seed
+    )
+    positions = ts.tables.sites.position.astype(np.int64)
+    genotypes = np.empty((ts.num_sites, ts.num_samples), dtype=np.int8)
+    alleles: list[tuple[str, ...]] = []
+    for i, variant in enumerate(ts.variants()):
+        genotypes[i] = variant.genotypes
+        alleles.append(variant.alleles)
+    return positions, alleles, genotypes
+
+
+def _genotype_layout(ploidy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Byte layout of the sample columns of a VCF line, for vectorised formatting.
+
+    Args:
+        ploidy: int array (n_people,), 1 or 2 per person.
+
+    Returns:
+        template: uint8 (width,), the separators (``|``, tab, final newline) already in place.
+        columns: int64 (n_alleles,), where each written allele goes in ``template``.
+        haplotypes: int64 (n_alleles,), the haplotype (2i or 2i + 1) written there.
+    """
+    widths = 2 * ploidy  # "a|b\t" or "a\t"
+    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    template = np.full(int(widths.sum()), ord("\t"), dtype=np.uint8)
+    template[offsets[ploidy == 2] + 1] = ord("|")
+    template[-1] = ord("\n")
+    people = np.arange(len(ploidy))
+    diploid = ploidy == 2
+    columns = np.concatenate([offsets, offsets[diploid] + 2])
+    haplotypes = np.concatenate([2 * people, 2 * people[diploid] + 1])
+    order = np.argsort(columns)
+    return template, columns[order], haplotypes[order]
+
+
+def _scale_locus_records(
+    rng: np.random.Generator,
+    positions: np.ndarray,
+    alleles: list[tuple[str, ...]],
+    genotypes: np.ndarray,
+    called: np.ndarray,
+    reference: np.ndarray,
+    locus_start: int,
+    indel_fraction: float,
+) -> dict[str, np.ndarray]:
+    """Turn one simulated locus into split biallelic VCF records (sorted by POS, then ALT index).
+
+    Writes each site's ancestral base into ``reference`` (uint8 ASCII, whole contig) in place.
+    A site with k ALT alleles among the ``called`` haplotypes gives k records at the same POS;
+    sites monomorphic among them are dropped.  A fraction ``indel_fraction`` of biallelic sites
+    with no other site in the next ``MAX_INDEL_BP`` bases become an indel with the same
+    haplotypes: a deletion (REF = the base and the next L bases) or an insertion (ALT = the REF
+    base and L random bases), L uniform in [1, MAX_INDEL_BP].
+
+    Returns:
+        dict with ``pos`` (int64, 0-based contig position), ``ref``/``alt`` (object arrays of
+        str), ``site`` (int64 site index, shared by split records), ``hap`` (uint8
+        (n_records, 2 * n_people), 1 = carries this ALT, including uncalled haplotypes as 0).
+    """
+    contig_pos = positions + locus_start
+    ancestral = np.frombuffer("".join(a[0] for a in alleles).encode(), dtype=np.uint8)
+    reference[contig_pos] = ancestral
+    n_alleles = max((len(a) for a in alleles), default=1)
+    present = np.stack([((genotypes == j) & called).any(axis=1) for j in range(n_alleles)], axis=1)
+    polymorphic = present.sum(axis=1) >= 2
+    site, allele = np.nonzero(present[:, 1:] & polymorphic[:, None])
+    allele = allele + 1
+    ref = np.array([alleles[i][0] for i in site], dtype=object)
+    alt = np.array([alleles[i][j] for i, j in zip(site, allele)], dtype=object)
+    hap = (genotypes[site] == allele[:, None]).astype(np.uint8)
+
+    # Indels from biallelic sites with room after them.
+    records_per_site = np.bincount(site, minlength=len(positions))
+    next_site_gap = np.diff(positions, append=np.iinfo(np.int64).max // 2)
+    eligible = (records_per_site[site] == 1) & (next_site_gap[site] > MAX_INDEL_BP)
+    make_indel = eligible & (rng.random(len(site)) < indel_fraction)
+    for r in np.flatnonzero(make_indel):
+        pos = int(contig_pos[site[r]])
+        length = int(rng.integers(1, MAX_INDEL_BP + 1))
+        if rng.random() < 0.5:
+            ref[r] = reference[pos : pos + length + 1].tobytes().decode()
+            alt[r] = ref[r][0]
+        else:
+            ref[r] = chr(reference[pos])
+            alt[r] = ref[r] + ASCII_BASES[rng.integers(0, 4, size=length)].tobytes().decode()
+    return dict(pos=contig_pos[site], ref=ref, alt=alt, site=site, hap=hap)
+
+
+def _vcf_lines(
+    chrom: str,
+    records: dict[str, np.ndarray],
+    missing: np.ndarray,
+    layout: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> bytes:
+    """VCF text of ``records`` (see :func:`_scale_locus_records`) with missing calls.
+
+    ``missing`` is bool (n_records, n_people); a missing call is written ``./.`` (diploid)
+    or ``.`` (haploid).  INFO ``AF`` is the ALT frequency among the non-missing written alleles.
+    """
+    template, columns, haplotypes = layout
+    person_of_allele = haplotypes // 2
+    chars = records["hap"][:, haplotypes] + np.uint8(ord("0"))
+    allele_missing = missing[:, person_of_allele]
+    chars[allele_missing] = ord(".")
+    n_called = (~allele_missing).sum(axis=1)
+    alt_freq = (records["hap"][:, haplotypes] * ~allele_missing).sum(axis=1) / np.maximum(n_called, 1)
+    rows = np.tile(template, (len(chars), 1))
+    rows[:, columns] = chars
+    lines = []
+    for i in range(len(chars)):
+        pos, ref, alt = int(records["pos"][i]) + 1, records["ref"][i], records["alt"][i]
+        prefix = f"{chrom}\t{pos}\t{chrom}_{pos}_{ref}_{alt}\t{ref}\t{alt}\t.\tPASS\tAF={alt_freq[i]:.6g}\tGT\t"
+        lines.append(prefix.encode() + rows[i].tobytes())
+    return b"".join(lines)
+
+
+def _scale_readme_text(settings: dict[str, object], stats_: dict[str, object]) -> str:
+    settings_text = "\n".join(f"- {key}: {value}" for key, value in settings.items())
+    stats_text = "\n".join(f"- {key}: {value}" for key, value in stats_.items())
+    return f"""# Simulated Performer scale cohort (GTEx-sized benchmark)
+
+THIS IS SIMULATED DATA for benchmarks: random reference sequence, coalescent
+genotypes and planted cis effects; it says nothing about human biology.
+
+Generated by `performer.data.simulate` in scale mode (msprime {msprime.__version__}).
+
+## Settings
+{settings_text}
+
+## Model
+- one locus of `window_bp` bp per gene, TSS at `locus_start + window_bp // 2`;
+  loci are `window_bp + {SCALE_GAP_BP}` bp apart from {SCALE_OFFSET_BP} on, so
+  TSS windows of `window_bp` do not overlap (a {SCALE_GAP_BP} bp variant-free gap)
+- msprime coalescent with recombination {RECOMBINATION_RATE}/bp/generation,
+  one population growing {ANCESTRAL_SIZE} -> {PRESENT_SIZE} over {GROWTH_GENERATIONS}
+  generations, Jukes-Cantor mutations at the rate above on a discrete genome
+- the reference base at each site is the ancestral allele; recurrent mutations
+  give multi-allelic sites, written as split biallelic records at the same POS
+- some biallelic sites are rewritten as indels with the same haplotypes
+- chrX genes: males (samples.tsv) have haploid GT, females diploid
+- missing calls (`./.` or `.`) at random, shared by the records of a site
+- expression: h2 ~ Uniform(h2 range) per gene, 1-{SCALE_MAX_CAUSAL} causal biallelic
+  SNVs with MAF >= {SCALE_MIN_CAUSAL_MAF}, betas N(0, 1) rescaled to variance h2 on
+  the true (pre-missingness) dosages, Gaussian noise, rank inverse-normal transform
+
+## Output
+{stats_text}
+
+Coordinates: genes.tsv and truth.tsv `pos`/`tss` are 0-based; VCF POS and
+truth.tsv `vcf_pos` are 1-based; expression.bed.gz `end` is the 1-based TSS.
+"""
+
+
+def simulate_scale_cohort(
+    out_dir: str | os.PathLike,
+    n_people: int = 840,
+    n_genes: int = 2000,
+    window_bp: int = 49_152,
+    seed: int = 0,
+    genotype_format: str = "vcf",
+    x_fraction: float = 0.05,
+    indel_fraction: float = 0.01,
+    missing_rate: float = 0.001,
+    h2_range: tuple[float, float] = (0.0, 0.5),
+    mutation_rate: float = SCALE_MUTATION_RATE,
+) -> pathlib.Path:
+    """Simulate a GTEx-sized benchmark cohort and write it to ``out_dir``.
+
+    Layout: the first ``n_genes - n_x`` genes lie on ``chr1`` and the last ``n_x`` on ``chrX``
+    (``n_x = round(x_fraction * n_genes)``, at least 1 when ``x_fraction > 0`` and
+    ``n_genes >= 2``).  On each contig, gene ``j`` owns the locus
+    ``[10_000 + j * (window_bp + 4_096), ... + window_bp)`` (0-based, half-open) and its TSS is
+    ``locus_start + window_bp // 2``, so the ``window_bp`` windows around TSSs do not overlap.
+    Each locus is simulated independently as in the demo (msprime, same demography and
+    recombination rate) but with Jukes-Cantor mutations at ``mutation_rate``; the default
+    3.0e-8 /bp/generation gives about 12 polymorphic sites per kb (~600 per 49,152 bp) in
+    1,680 haplotypes.  See the module docstring for indels, multi-allelic sites, chrX and
+    missing calls.  Expression per gene: ``h2 ~ Uniform(*h2_range)``, 1-3 causal biallelic SNVs
+    (MAF >= 0.01) and the demo's genetic-value, noise and inverse-normal model.
+
+    Args:
+        out_dir: output directory, created if missing; files with the same names are overwritten.
+        n_people: diploid people ``SIM0001``...; half of them (rounded down, a seeded choice)
+            are male.
+        n_genes: number of genes (``ENSGSIM00001.1``..., symbols ``SIMG00001``...).
+        window_bp: locus length in bp (the benchmark's input window).
+        seed: non-negative; all output is a deterministic function of all arguments.
+        genotype_format: ``"vcf"`` (``genotypes.vcf.gz`` + ``.tbi``) or ``"bcf"``
+            (``genotypes.bcf`` + ``.csi``).
+        x_fraction: fraction of genes placed on ``chrX``.
+        indel_fraction: fraction of eligible biallelic sites written as indels.
+        missing_rate: probability that a person's call at a site is missing.
+        h2_range: (low, high) of the uniform cis-heritability draw, 0 <= low <= high < 1.
+        mutation_rate: per bp per generation.
+
+    Files written into ``out_dir``: ``reference.fa`` / ``.fai`` (``chr1`` and, if it has
+    genes, ``chrX``), the genotypes (VCFv4.2, phased GT, INFO ``AF``, ID
+    ``<chrom>_<POS>_<REF>_<ALT>``), ``expression.bed.gz`` / ``.tbi`` (``#chr start end gene_id
+    <people>``, ``end`` = 1-based TSS), ``genes.tsv`` (``gene_id gene_name chrom tss strand``,
+    0-based TSS), ``samples.tsv`` (``sample_id sex``), ``heritability.tsv``, ``truth.tsv`` (the
+    demo's columns) and ``README.md``.
+
+    Returns:
+        ``out_dir`` as a :class:`pathlib.Path`.
+
+    Raises:
+        ValueError: on an out-of-range argument (``n_people < 10``, ``n_genes < 1``,
+            ``window_bp`` outside [1_000, 1_000_000], negative seed, unknown format, fractions or
+            rates outside [0, 0.5] (``x_fraction`` [0, 1)), bad ``h2_range``).
+    """
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    if n_people < 10:
+        raise ValueError(f"n_people must be at least 10, got {n_people}")
+    if n_genes < 1:
+        raise ValueError(f"n_genes must be at least 1, got {n_genes}")
+    if not 1_000 <= window_bp <= 1_000_000:
+        raise ValueError(f"window_bp must be in [1000, 1000000], got {window_bp}")
+    if genotype_format not in ("vcf", "bcf"):
+        raise ValueError(f"genotype_format must be 'vcf' or 'bcf', got {genotype_format!r}")
+    if not 0 <= x_fraction < 1:
+        raise ValueError(f"x_fraction must be in [0, 1), got {x_fraction}")
+    if not (0 <= indel_fraction <= 0.5 and 0 <= missing_rate <= 0.5):
+        raise ValueError(f"indel_fraction and missing_rate must be in [0, 0.5], got {indel_fraction}, {missing_rate}")
+    low, high = h2_range
+    if not 0 <= low <= high < 1:
+        raise ValueError(f"h2_range must satisfy 0 <= low <= high < 1, got {h2_range}")
+    if mutation_rate <= 0:
+        raise ValueError(f"mutation_rate must be positive, got {mutation_rate}")
+
+    started = time.perf_counter()
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_x = min(max(round(x_fraction * n_genes), 1 if x_fraction > 0 else 0), n_genes - 1)
+    gene_chroms = [CHROM] * (n_genes - n_x) + [X_CHROM] * n_x
+    contigs = [CHROM] + ([X_CHROM] if n_x else [])
+    spacing = window_bp + SCALE_GAP_BP
+    slot = [k if k < n_genes - n_x else k - (n_genes - n_x) for k in range(n_genes)]
+    locus_starts = [SCALE_OFFSET_BP + j * spacing for j in slot]
+    tss = [start + window_bp // 2 for start in locus_starts]
+    contig_length = {c: SCALE_OFFSET_BP + gene_chroms.count(c) * spacing + SCALE_OFFSET_BP for c in contigs}
+    sample_names = [f"SIM{i + 1:04d}" for i in range(n_people)]
+    gene_ids = [f"ENSGSIM{k + 1:05d}.1" for k in range(n_genes)]
+    gene_names = [f"SIMG{k + 1:05d}" for k in range(n_genes)]
+    male = np.zeros(n_people, dtype=bool)
+    male[_rng(seed, _STREAM_SCALE, _SCALE_SEXES).permutation(n_people)[: n_people // 2]] = True
+    strands = _rng(seed, _STREAM_SCALE, _SCALE_STRAND).choice(np.array(["+", "-"]), size=n_genes)
+    reference = {
+        c: _random_reference(_rng(seed, _STREAM_SCALE, _SCALE_REFERENCE, i), contig_length[c])
+        for i, c in enumerate(contigs)
+    }
+    # Written alleles per contig: everyone diploid on chr1; males haploid (haplotype 2i) on chrX.
+    ploidy = {CHROM: np.full(n_people, 2), X_CHROM: np.where(male, 1, 2)}
+    layouts = {c: _genotype_layout(ploidy[c]) for c in contigs}
+    called = {c: np.isin(np.arange(2 * n_people), layouts[c][2]) for c in contigs}  # written haplotypes
+    logger.info(
+        "Simulating scale cohort: seed=%d, %d people, %d genes (%d on chrX), %d bp windows -> %s",
+        seed, n_people, n_genes, n_x, window_bp, out_dir,
+    )  # fmt: skip
+
+    vcf_name = "genotypes.vcf.gz" if genotype_format == "vcf" else ".genotypes.tmp.vcf.gz"
+    vcf_path = out_dir / vcf_name
+    expression = np.zeros((n_genes, n_people))
+    h2 = np.zeros(n_genes)
+    heritability_rows: list[list[object]] = []
+    truth_rows: list[list[object]] = []
+    n_snv_records = np.zeros(n_genes, dtype=np.int64)
+    counts = dict(records=0, indels=0, multiallelic_sites=0, missing_calls=0)
+    with BGZFile(str(vcf_path), BGZF_WRITE_MODE) as handle:
+        header = ["##fileformat=VCFv4.2", "##source=performer.data.simulate (scale mode)", "##reference=reference.fa"]
+        header += [f"##contig=<ID={c},length={contig_length[c]}>" for c in contigs]
+        header += [
+            '##INFO=<ID=AF,Number=A,Type=Float,Description="ALT allele frequency among non-missing calls">',
+            '##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">',
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(sample_names),
+        ]
+        handle.write(("\n".join(header) + "\n").encode())
+        for k in range(n_genes):
+            chrom = gene_chroms[k]
+            positions, alleles, genotypes = _simulate_scale_locus(n_people, window_bp, mutation_rate, seed, k)
+            rng = _rng(seed, _STREAM_SCALE, _SCALE_DECORATE, k)
+            records = _scale_locus_records(
+                rng, positions, alleles, genotypes, called[chrom], reference[chrom], locus_starts[k], indel_fraction
+            )
+            site_missing = rng.random((len(positions), n_people)) < missing_rate
+            missing = site_missing[records["site"]]
+            handle.write(_vcf_lines(chrom, records, missing, layouts[chrom]))
+
+            is_snv = np.array([len(r) == 1 and len(a) == 1 for r, a in zip(records["ref"], records["alt"])], dtype=bool)
+            per_site = np.bincount(records["site"], minlength=len(positions))[records["site"]]
+            n_snv_records[k] = int(is_snv.sum())
+            counts["records"] += len(is_snv)
+            counts["indels"] += int((~is_snv).sum())
+            counts["multiallelic_sites"] += int((np.bincount(records["site"]) > 1).sum())
+            counts["missing_calls"] += int(site_missing[np.unique(records["site"])].sum())
+
+            # Expression from the true (pre-missingness) genotypes of the written haplotypes.
+            rng = _rng(seed, _STREAM_SCALE, _SCALE_PHENOTYPE, k)
+            h2[k] = rng.uniform(low, high)
+            true_hap = records["hap"] * called[chrom]
+            alt_freq = true_hap.sum(axis=1) / called[chrom].sum()
+            eligible = np.flatnonzero(
+                is_snv & (per_site == 1) & (_minor_allele_frequency(alt_freq) >= SCALE_MIN_CAUSAL_MAF)
+            )
+            n_causal = min(int(rng.integers(1, SCALE_MAX_CAUSAL + 1)), len(eligible)) if h2[k] > 0 else 0
+            if n_causal == 0:
+                h2[k] = 0.0
+            causal = np.sort(rng.choice(eligible, size=n_causal, replace=False)) if n_causal else eligible[:0]
+            if n_causal:
+                genetic, beta = _genetic_values(rng, true_hap[causal], h2[k])
+            else:
+                genetic, beta = np.zeros(n_people), np.zeros(0)
+            noise = rng.normal(scale=np.sqrt(1.0 - h2[k]), size=n_people)
+            expression[k] = inverse_normal_transform(genetic + noise)
+            heritability_rows.append([gene_ids[k], gene_names[k], f"{h2[k]:.6g}", n_causal])
+            for j, r in enumerate(causal):
+                pos = int(records["pos"][r])
+                truth_rows.append(
+                    [gene_ids[k], gene_names[k], chrom, pos, pos + 1, records["ref"][r], records["alt"][r],
+                     f"{beta[j]:.6g}", f"{alt_freq[r]:.6g}", pos - tss[k], f"{h2[k]:.6g}"]
+                )  # fmt: skip
+            if (k + 1) % 100 == 0 or k + 1 == n_genes:
+                logger.info("%d/%d genes, %.0f s", k + 1, n_genes, time.perf_counter() - started)
+
+    if genotype_format == "vcf":
+        pysam.tabix_index(str(vcf_path), preset="vcf", force=True)
+        genotype_files = ["genotypes.vcf.gz", "genotypes.vcf.gz.tbi"]
+    else:
+        bcf_path = out_dir / "genotypes.bcf"
+        pysam.bcftools.view("--no-version", "-Ob", "-o", str(bcf_path), str(vcf_path), catch_stdout=False)
+        pysam.bcftools.index("--force", str(bcf_path), catch_stdout=False)
+        vcf_path.unlink()
+        genotype_files = ["genotypes.bcf", "genotypes.bcf.csi"]
+
+    _write_fasta(out_dir / "reference.fa", reference)
+    _write_expression_bed(out_dir / "expression.bed.gz", sample_names, gene_ids, gene_chroms, tss, expression)
+    _write_tsv(
+        out_dir / "genes.tsv",
+        ["gene_id", "gene_name", "chrom", "tss", "strand"],
+        [[gene_ids[k], gene_names[k], gene_chroms[k], tss[k], strands[k]] for k in range(n_genes)],
+    )
+    _write_tsv(
+        out_dir / "samples.tsv",
+        ["sample_id", "sex"],
+        [[name, "male" if m else "female"] for name, m in zip(sample_names, male)],
+    )
+    _write_tsv(out_dir / "heritability.tsv", ["gene_id", "gene_name", "h2", "n_causal"], heritability_rows)
+    _write_tsv(out_dir / "truth.tsv", TRUTH_COLUMNS, truth_rows)
+    settings = dict(
+        seed=seed,
+        people=f"{n_people} (SIM0001..SIM{n_people:04d}; {int(male.sum())} male)",
+        genes=f"{n_genes} ({n_genes - n_x} on {CHROM}, {n_x} on {X_CHROM})",
+        window_bp=window_bp,
+        mutation_rate=mutation_rate,
+        indel_fraction=indel_fraction,
+        missing_rate=missing_rate,
+        h2_range=f"{low}-{high}",
+        genotypes=", ".join(genotype_files),
+    )
+    summary = dict(
+        **{k.replace("_", " "): v for k, v in counts.items()},
+        **{"mean SNV records per window": f"{n_snv_records.mean():.1f}"},
+        **{"causal SNVs": len(truth_rows)},
+    )
+    (out_dir / "README.md").write_text(_scale_readme_text(settings, summary))
+    logger.info("Scale cohort written to %s in %.0f s: %s", out_dir, time.perf_counter() - started, summary)
+    return out_dir
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: ``python -m performer.data.simulate OUT_DIR``.
 
-    Options: ``--seed N`` (default 0), ``--n-people N`` (default 300),
+    Options: ``--seed N`` (default 0), ``--n-people N`` (default 300, or 840 with ``--scale``),
     ``--force`` to write into a non-empty ``OUT_DIR`` (existing files with the
-    cohort's names are overwritten; other files are left alone).
+    cohort's names are overwritten; other files are left alone).  ``--scale`` writes
+    the GTEx-sized benchmark cohort of :func:`simulate_scale_cohort` instead of the
+    demo; the options ``--n-genes``, ``--window-bp``, ``--genotype-format``,
+    ``--x-fraction``, ``--indel-fraction``, ``--missing-rate`` and ``--h2-range``
+    set its arguments and need ``--scale``.
 
     Returns:
         0 on success.  Exits with status 2 (argparse error) if ``OUT_DIR`` is
-        non-empty and ``--force`` was not given.
+        non-empty and ``--force`` was not given, if a scale option is given
+        without ``--scale``, or if an argument is out of range.
     """
     parser = argparse.ArgumentParser(
         prog="python -m performer.data.simulate",
-        description="Simulate the Performer demo cohort (synthetic genomes and expression).",
+        description=(
+            "Simulate the Performer demo cohort (synthetic genomes and expression), or with --scale a "
+            "GTEx-sized benchmark cohort (840 people, 2,000 genes, ~600 SNVs per 49,152 bp window, "
+            "indels, split multi-allelic sites, missing calls, haploid chrX in males)."
+        ),
     )
     parser.add_argument("out_dir", type=pathlib.Path, metavar="OUT_DIR")
     parser.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
-    parser.add_argument("--n-people", type=int, default=300, help="number of individuals (default 300)")
+    parser.add_argument(
+        "--n-people", type=int, default=None, help="number of individuals (default 300; 840 with --scale)"
+    )
     parser.add_argument("--force", action="store_true", help="write into a non-empty OUT_DIR")
+    scale = parser.add_argument_group("scale cohort (with --scale)")
+    scale.add_argument("--scale", action="store_true", help="write the GTEx-sized benchmark cohort")
+    scale.add_argument("--n-genes", type=int, help="number of genes (default 2000)")
+    scale.add_argument("--window-bp", type=int, help="simulated window per gene, TSS centred (default 49152)")
+    scale.add_argument(
+        "--genotype-format",
+        choices=("vcf", "bcf"),
+        help="genotypes.vcf.gz + .tbi (vcf, default) or genotypes.bcf + .csi (bcf)",
+    )
+    scale.add_argument("--x-fraction", type=float, help="fraction of genes on chrX (default 0.05)")
+    scale.add_argument("--indel-fraction", type=float, help="fraction of biallelic sites made indels (default 0.01)")
+    scale.add_argument("--missing-rate", type=float, help="fraction of calls written missing (default 0.001)")
+    scale.add_argument("--h2-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="h2 range (default 0 0.5)")
     args = parser.parse_args(argv)
 
+    scale_options = {
+        "n_genes": args.n_genes,
+        "window_bp": args.window_bp,
+        "genotype_format": args.genotype_format,
+        "x_fraction": args.x_fraction,
+        "indel_fraction": args.indel_fraction,
+        "missing_rate": args.missing_rate,
+        "h2_range": tuple(args.h2_range) if args.h2_range else None,
+    }
+    scale_options = {key: value for key, value in scale_options.items() if value is not None}
+    if scale_options and not args.scale:
+        names = ", ".join("--" + key.replace("_", "-") for key in scale_options)
+        parser.error(f"{names} need --scale")
     out_dir: pathlib.Path = args.out_dir
     if out_dir.exists() and not out_dir.is_dir():
         parser.error(f"{out_dir} exists and is not a directory")
@@ -755,10 +1253,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("msprime").setLevel(logging.WARNING)  # per-replicate chatter
     try:
-        simulate_cohort(out_dir, seed=args.seed, n_people=args.n_people)
+        if args.scale:
+            n_people = 840 if args.n_people is None else args.n_people
+            simulate_scale_cohort(out_dir, n_people=n_people, seed=args.seed, **scale_options)
+        else:
+            simulate_cohort(out_dir, seed=args.seed, n_people=300 if args.n_people is None else args.n_people)
     except ValueError as err:
         parser.error(str(err))
-    print(f"Wrote simulated demo cohort to {out_dir}")
+    print(f"Wrote simulated {'scale' if args.scale else 'demo'} cohort to {out_dir}")
     return 0
 
 
