@@ -10,10 +10,14 @@ import pytest
 import torch
 from conftest import ROOT, TINY_MODEL, run_train
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
+from performer.data.splits import MissingPeopleError, PeopleSplit, make_split
+from performer.evaluation.evaluate import Run, run_datamodule, summary_table
 from performer.model import build_trunk
+from performer.run import build_datamodule
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "max_epochs=1", "logger=none"]
 
@@ -73,6 +77,7 @@ def test_evaluation_table_matches_scipy_and_sklearn(sweep):
         performer.set_index("gene").loc[folds.index, "mean_r2_folds"].groupby(level=0).first(), folds
     )
     assert table["h2"].notna().all()  # the simulated cohort knows its heritability
+    assert (table["pcc_undefined"] == table["pcc"].isna()).all()  # genes left out of PCC means are flagged
     coefficients = pd.read_csv(sweep / "evaluation" / "elastic_net_coefficients.csv")
     assert set(coefficients["fold"]) == {0, 1}
     for name in ("performer_vs_elastic_net.png", "r2_difference_by_h2.png"):
@@ -126,6 +131,78 @@ def test_downsampled_train_people_are_nested(tiny_cohort, tmp_path):
     run_evaluate(f"runs={tmp_path}", "figures=false")
     table = pd.read_csv(tmp_path / "evaluation" / "evaluation.csv")
     assert sorted(table["train_fraction"]) == [0.5, 1.0] and sorted(table["n_train"]) == [24, 48]
+
+
+def saved_run(path, tiny_cohort, split: PeopleSplit | None, *overrides: str) -> Run:
+    """A run folder as train.py leaves it, minus the checkpoint: the resolved config and ``splits/``."""
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=[f"data.root={tiny_cohort}", *TINY_MODEL, *overrides])
+    cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
+    if split is not None:
+        split.save(path / "splits")
+    return Run(path, cfg, path / "checkpoints" / "best.ckpt")
+
+
+def cohort_people(run: Run) -> list[str]:
+    datamodule = build_datamodule(run.cfg)
+    datamodule.setup()
+    return datamodule.people
+
+
+def test_evaluation_uses_the_people_the_run_saved(tiny_cohort, tmp_path, monkeypatch):
+    """Not a split made again from the config: a run's own people, its downsampled train set kept as is."""
+    monkeypatch.setenv("PERFORMER_CACHE", str(tmp_path / "cache"))
+    run = saved_run(tmp_path / "run", tiny_cohort, None, "gene=BTNL3", "train_fraction=0.5", "eval_genes=[PPIF]")
+    fold2 = make_split(cohort_people(run), fold=2, seed=7)  # not the split of the config (fold 0, split_seed 0)
+    saved = PeopleSplit(train=fold2.train[:20], tune=fold2.tune, test=fold2.test)
+    saved.save(run.path / "splits")
+    datamodule = run_datamodule(run, eval_genes=["ZFP57"])
+    assert datamodule.split == saved  # 20 train people, not halved again by train_fraction=0.5
+    assert datamodule.gene_names == ["BTNL3", "ZFP57"]
+    for split in ("tune", "test"):
+        dataset = datamodule.datasets[split]
+        for gene, name in enumerate(datamodule.gene_names):
+            scored = sorted(datamodule.people[i] for i in dataset.person[dataset.gene == gene])
+            assert scored == sorted(saved[split]), (split, name)
+
+
+def test_evaluation_fails_when_the_cohort_lost_people_of_the_run(tiny_cohort, tmp_path, monkeypatch):
+    monkeypatch.setenv("PERFORMER_CACHE", str(tmp_path / "cache"))
+    run = saved_run(tmp_path / "unsaved", tiny_cohort, None, "gene=BTNL3")
+    with pytest.raises(FileNotFoundError, match="has no saved people split"):
+        run_datamodule(run)
+    people = cohort_people(run)
+    split = make_split(people, fold=0)
+    split = PeopleSplit(train=split.train, tune=[*split.tune, "ghost1"], test=["ghost2", *split.test, "ghost3"])
+    run = saved_run(tmp_path / "old", tiny_cohort, split, "gene=BTNL3")
+    with pytest.raises(MissingPeopleError) as error:
+        run_datamodule(run)
+    message = str(error.value)
+    assert f"run {run.path}" in message and str(run.path / "splits") in message
+    assert (
+        "3 people of the split are not in the cohort (1 of 7 tune, 2 of 8 test; e.g. ghost1, ghost2, ghost3)" in message
+    )
+    assert error.value.missing == {"train": [], "tune": ["ghost1"], "test": ["ghost2", "ghost3"]}
+
+
+def test_summary_table_counts_undefined_pcc():
+    table = pd.DataFrame(
+        {
+            "model": "performer",
+            "split": "test",
+            "gene_set": ["HOP", "HOP", "HOP", "HOGP"],
+            "train_fraction": 1.0,
+            "pcc": [0.5, np.nan, 0.1, np.nan],
+            "r2": [0.2, -0.1, 0.0, -0.3],
+        }
+    )
+    summary = summary_table(table)
+    assert summary.loc[("performer", "test", "HOP", 1.0), ("pcc", "mean")] == pytest.approx(0.3)
+    assert summary.loc[("performer", "test", "HOP", 1.0), ("pcc", "count")] == 2
+    assert summary[("pcc", "n_undefined")].to_dict() == {
+        ("performer", "test", "HOGP", 1.0): 1,
+        ("performer", "test", "HOP", 1.0): 1,
+    }
 
 
 def test_slurm_launcher_composes():

@@ -4,9 +4,12 @@
 (``performer``, ``elastic_net``, ``enformer``), ``experiment``, ``run_dir``, ``gene_id``, ``gene``,
 ``fold``, ``split``, ``gene_set`` (``HOP``: a gene the model was trained on, evaluated on held-out
 people; ``HOGP``: a held-out gene, on the same held-out people), ``train_fraction``, ``n_train``,
-``n_people``, ``pcc``, ``r2``, ``n_nonzero`` (elastic net), ``h2`` (the simulated cis-heritability when
-the cohort has a ``heritability.tsv``, else NaN), and the per-gene means over folds ``mean_pcc_folds``
-and ``mean_r2_folds``. ``predictions.csv`` holds the per-person predictions behind it.
+``n_people``, ``pcc``, ``r2``, ``mse``, ``pcc_undefined`` (True where the PCC is NaN because the
+predictions or targets of the gene are constant: such genes are left out of PCC means), ``n_nonzero``
+(elastic net), ``h2`` (the simulated cis-heritability when the cohort has a ``heritability.tsv``, else
+NaN), and the per-gene means over folds ``mean_pcc_folds``
+and ``mean_r2_folds``. ``predictions.csv`` holds the per-person predictions behind it. Runs are
+evaluated on the people they saved in ``<run>/splits``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from performer.baselines import elastic_net_baseline, enformer_baseline, load_reference_enformer, track_for
 from performer.data.datamodule import PerformerDataModule
+from performer.data.splits import MissingPeopleError, PeopleSplit
 from performer.evaluation.plots import write_figures
 from performer.metrics import per_gene_metrics
 from performer.model.module import PerformerModule
@@ -71,19 +75,45 @@ def find_runs(root: str | Path) -> list[Run]:
 
 
 def run_datamodule(run: Run, eval_genes: list[str] | None = None, window_bp: int | None = None) -> PerformerDataModule:
-    """The run's DataModule (same data, genes, fold, people), set up; tune/test people cover the run's
-    genes plus ``eval_genes``; the window is the run's unless ``window_bp`` is given."""
+    """The run's DataModule (same data, genes and people), set up.
+
+    The people are those the run saved in ``<run>/splits`` (``train.txt``, ``tune.txt``, ``test.txt``:
+    its fold, after any ``train_fraction`` downsampling, so they are used as they are), not a split
+    made again from the config. Tune/test people cover the run's genes plus ``eval_genes``; the window
+    is the run's unless ``window_bp`` is given.
+
+    Raises:
+        FileNotFoundError: the run has no saved split.
+        MissingPeopleError: the cohort no longer holds some people of the saved split; the message
+            names the run, counts them and names a few.
+    """
     cfg = run.cfg.copy()
+    splits_dir = run.path / "splits"
+    try:
+        split = PeopleSplit.load(splits_dir)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"run {run.path} has no saved people split: {error}") from error
     with open_dict(cfg):
         if window_bp is not None:
             cfg.model.window_bp = window_bp
+        cfg.splits_dir = str(splits_dir)
+        cfg.train_fraction = 1.0  # train.txt is already downsampled
         trained = gene_list(cfg.gene, cfg.genes)
         cfg.eval_genes = list(dict.fromkeys((trained or []) + list(eval_genes))) if eval_genes and trained else None
         if eval_genes and not trained:
             log.warning("run %s trained on every gene of its data; eval_genes adds nothing", run.path)
     datamodule = build_datamodule(cfg)
     datamodule.prepare_data()
-    datamodule.setup()
+    try:
+        datamodule.setup()
+    except MissingPeopleError as error:
+        raise MissingPeopleError(
+            f"run {run.path}: its saved split ({splits_dir}) does not match the cohort in "
+            f"{datamodule.paths['expression']}: {error}",
+            error.missing,
+        ) from error
+    if datamodule.split != split:  # the datamodule must use the saved people exactly
+        raise RuntimeError(f"run {run.path}: the datamodule's people split differs from {splits_dir}")
     return datamodule
 
 
@@ -234,6 +264,12 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
 
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean PCC and R^2 over genes and folds per model, split, gene set and train fraction."""
+    """Mean PCC and R^2 over genes and folds per model, split, gene set and train fraction.
+
+    Columns: ``(pcc, mean)``, ``(pcc, count)`` (rows with a finite PCC), ``(r2, mean)``, ``(r2, count)``
+    and ``(pcc, n_undefined)``: rows whose PCC is undefined (NaN), left out of the PCC mean.
+    """
     keys = ["model", "split", "gene_set", "train_fraction"]
-    return table.groupby(keys)[["pcc", "r2"]].agg(["mean", "count"]).round(3)
+    summary = table.groupby(keys)[["pcc", "r2"]].agg(["mean", "count"]).round(3)
+    summary[("pcc", "n_undefined")] = table["pcc"].isna().groupby([table[k] for k in keys]).sum()
+    return summary
