@@ -6,16 +6,21 @@ Coordinates: VCF ``POS`` is 1-based, everything in the code is 0-based half-open
 
 from __future__ import annotations
 
+import gzip
+import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pysam
+import pysam.bcftools
 import pytest
 
 from performer.data.personal import PersonalSequences
 from performer.data.reference import ReferenceGenome, one_hot_encode
-from performer.data.variants import VariantReader
+from performer.data.variants import VariantReader, VCFError, header_sample_names
 
 # 40 bp contig: 0-based position p holds "ACGT"[p % 4].
 SEQ = "ACGT" * 10
@@ -60,18 +65,35 @@ def write_fasta(path: Path, contig: str = "22", seq: str = SEQ) -> Path:
     return path
 
 
-def write_vcf(path: Path, records=RECORDS, contig: str = "22", samples=SAMPLES, index: bool = True) -> Path:
-    """Write a VCF, bgzip it and (by default) tabix-index it; returns the ``.vcf.gz`` path."""
+GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">'
+
+
+def write_vcf(
+    path: Path,
+    records=RECORDS,
+    contig: str = "22",
+    samples=SAMPLES,
+    index: bool = True,
+    extra_contigs: tuple[str, ...] = (),
+    format_lines: tuple[str, ...] = (GT_HEADER,),
+    format_key: str = "GT",
+    length: int = len(SEQ),
+) -> Path:
+    """Write a VCF, bgzip it and (by default) tabix-index it; returns the ``.vcf.gz`` path.
+
+    ``extra_contigs`` are declared in the header without records; ``format_lines`` and ``format_key``
+    replace the GT FORMAT declaration and the FORMAT column of every record.
+    """
     header = [
         "##fileformat=VCFv4.2",
-        f"##contig=<ID={contig},length={len(SEQ)}>",
+        *(f"##contig=<ID={c},length={length}>" for c in (contig, *extra_contigs)),
         '##FILTER=<ID=LowQual,Description="low quality">',
         '##ALT=<ID=DEL,Description="deletion">',
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        *format_lines,
         "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]),
     ]
     lines = [
-        "\t".join([contig, str(pos), vid, ref, alt, ".", filt, ".", "GT", *gts])
+        "\t".join([contig, str(pos), vid, ref, alt, ".", filt, ".", format_key, *gts])
         for pos, vid, ref, alt, filt, *gts in records
     ]
     path.write_text("\n".join(header + lines) + "\n")
@@ -163,11 +185,12 @@ def test_fetch_skips_records_starting_before_region(files):
     assert snvs.skipped == Counter(non_acgt=1)
 
 
-def test_fetch_contig_alias_and_absent_contig(files):
+def test_fetch_contig_alias(files):
     _, vcf = files
     reader = VariantReader(vcf)
     np.testing.assert_array_equal(reader.fetch("chr22", 0, 40).dosage, SNV_DOSAGE)
-    empty = reader.fetch("7", 0, 40)
+    # A region of a contig with records but none in the region is empty, not an error.
+    empty = VariantReader(vcf).fetch("22", 40, 100)
     assert len(empty) == 0 and empty.dosage.shape == (3, 0)
 
 
@@ -338,3 +361,328 @@ def test_split_multiallelic_records_accumulate(tmp_path: Path):
     expected[0, 1] = [0.5, 0, 0.5, 0]
     expected[1, 1] = [1, 0, 0, 0]
     np.testing.assert_array_equal(x, expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Haploid calls
+
+# chrX-like contig "X" (same 40 bp sequence). m1, m2 are males (haploid calls), f1 a female.
+HAPLOID_SAMPLES = ["m1", "f1", "m2"]
+HAPLOID_RECORDS = [
+    (2, ".", "C", "T", "PASS", "1", "0|1", "0"),  # mixed ploidy: haploid ALT, diploid het, haploid REF
+    (3, ".", "G", "A", "PASS", "0", "1", "1"),  # all haploid: the last call is ALT
+    (5, ".", "A", "C", "PASS", ".", "1/1", "1"),  # haploid missing, diploid hom-ALT, haploid ALT
+    (8, ".", "T", "G", "PASS", "1", "./.", "0"),  # haploid ALT, diploid missing
+]
+HAPLOID_DOSAGE = np.array(
+    [
+        [2, 0, 0, 2],  # m1
+        [1, 2, 2, 0],  # f1
+        [0, 2, 2, 0],  # m2
+    ],
+    dtype=np.int8,
+)
+
+
+def test_haploid_calls_are_dosage_two_and_counted(tmp_path: Path):
+    fasta = write_fasta(tmp_path / "ref.fa", contig="X")
+    vcf = write_vcf(tmp_path / "x.vcf", HAPLOID_RECORDS, contig="X", samples=HAPLOID_SAMPLES)
+    reader = VariantReader(vcf, reference=ReferenceGenome(fasta))
+    for _ in range(5):  # the same answer every time (the old reader read an undefined column)
+        snvs = reader.fetch("X", 0, 40)
+        np.testing.assert_array_equal(snvs.pos, [1, 2, 4, 7])
+        np.testing.assert_array_equal(snvs.dosage, HAPLOID_DOSAGE)
+        assert snvs.haploid_calls == 9  # m1 and m2 at 4 records, f1 at the all-haploid one
+        assert snvs.missing_calls == 2  # m1 "." at POS 5, f1 "./." at POS 8
+    # Any subset and order: the haploid ALT of m2 (last column of the all-haploid record) stays 2.
+    np.testing.assert_array_equal(reader.fetch("X", 0, 40, ["m2"]).dosage, HAPLOID_DOSAGE[[2]])
+    np.testing.assert_array_equal(reader.fetch("X", 0, 40, ["m2", "m1"]).dosage, HAPLOID_DOSAGE[[2, 0]])
+    assert reader.fetch("X", 0, 40, ["f1"]).haploid_calls == 1  # only requested rows count
+
+    # Personal one-hot: a haploid ALT is the person's only base (ALT channel 1.0).
+    x = PersonalSequences(fasta, vcf).one_hot("X", 0, 8)
+    assert x[0, 1].tolist() == T  # m1 haploid ALT C>T
+    assert x[1, 1].tolist() == [0, 0.5, 0, 0.5]  # f1 het
+    assert x[2, 1].tolist() == C  # m2 haploid REF
+    assert x[2, 2].tolist() == A  # m2 haploid ALT G>A, last sample of an all-haploid record
+    assert x[0, 4].tolist() == A  # m1 haploid missing counts as REF
+    assert x[0, 7].tolist() == G  # m1 haploid ALT T>G
+
+
+def test_haploid_decoding_identical_in_fresh_processes(tmp_path: Path):
+    vcf = write_vcf(tmp_path / "x.vcf", HAPLOID_RECORDS, contig="X", samples=HAPLOID_SAMPLES)
+    code = (
+        "import sys; from performer.data.variants import VariantReader; "
+        "s = VariantReader(sys.argv[1]).fetch('X', 0, 40); print(s.dosage.tolist(), s.haploid_calls)"
+    )
+    outputs = [
+        subprocess.run([sys.executable, "-c", code, str(vcf)], capture_output=True, text=True, check=True).stdout
+        for _ in range(5)
+    ]
+    assert outputs == [f"{HAPLOID_DOSAGE.tolist()} 9\n"] * 5
+
+
+def test_polyploid_call_and_out_of_range_allele_raise(tmp_path: Path):
+    vcf = write_vcf(tmp_path / "tri.vcf", [(2, ".", "C", "T", "PASS", "0/1", "0/1/1", "0|0")])
+    with pytest.raises(VCFError, match=r"sample s2 has a call with 3 alleles at 22:2 \(C>T\)"):
+        VariantReader(vcf).fetch("22", 0, 40)
+    vcf = write_vcf(tmp_path / "idx.vcf", [(2, ".", "C", "T", "PASS", "0/1", "0|0", "0|2")])
+    with pytest.raises(VCFError, match=r"sample s3 has allele index 2 at 22:2 \(C>T\)"):
+        VariantReader(vcf).fetch("22", 0, 40)
+
+
+# ---------------------------------------------------------------------------------------------
+# Contigs without records
+
+
+def test_absent_contig_raises_naming_contig_file_and_contigs(tmp_path: Path):
+    vcf = write_vcf(tmp_path / "chr22.vcf", extra_contigs=("X",))
+    reader = VariantReader(vcf)
+    with pytest.raises(VCFError) as info:
+        reader.fetch("7", 0, 40)
+    message = str(info.value)
+    assert "contig '7' is not in VCF" in message and str(vcf) in message
+    assert "contigs with records: 22)" in message
+    assert "per-chromosome" in message and "bcftools annotate --rename-chrs" in message
+    # Declared in the header (as in per-chromosome 1000 Genomes files) but without records.
+    with pytest.raises(VCFError, match="contig 'chrX' is declared in the header of VCF .* but has no records"):
+        reader.fetch("chrX", 0, 40)
+    assert len(reader.fetch("22", 0, 40)) == 5  # the reader still works
+
+
+# ---------------------------------------------------------------------------------------------
+# Truncated, corrupt and misformatted files
+
+
+def bgzf_blocks(path: Path) -> list[tuple[int, int]]:
+    """(offset, size) of each BGZF block of a file, from the BSIZE field of the block headers."""
+    data, blocks, offset = path.read_bytes(), [], 0
+    while offset < len(data):
+        size = int.from_bytes(data[offset + 16 : offset + 18], "little") + 1
+        blocks.append((offset, size))
+        offset += size
+    return blocks
+
+
+def big_records(n: int = 6000) -> list[tuple]:
+    """n SNVs at POS 1, 11, 21, ... with deterministic genotypes, spread over several BGZF blocks."""
+    rng = np.random.default_rng(0)
+    gts = ["0|0", "0|1", "1|0", "1|1"]
+    return [(1 + 10 * i, f"rs{i}", "A", "G", "PASS", *rng.choice(gts, 3)) for i in range(n)]
+
+
+def test_truncated_vcf_and_bcf_raise_at_open(tmp_path: Path):
+    vcf = write_vcf(tmp_path / "big.vcf", big_records(), length=100_000)
+    assert len(VariantReader(vcf).fetch("22", 0, 100_000)) == 6000
+    cut = tmp_path / "cut.vcf.gz"
+    cut.write_bytes(vcf.read_bytes()[: vcf.stat().st_size // 2])
+    shutil.copy(f"{vcf}.tbi", f"{cut}.tbi")  # the index still points past the end
+    with pytest.raises(VCFError, match=r"cut.vcf.gz is truncated: it lacks the BGZF end-of-file marker") as info:
+        VariantReader(cut)
+    assert "Download it again" in str(info.value) and "index" in str(info.value)
+
+    bcf = tmp_path / "big.bcf"
+    pysam.bcftools.view("-Ob", "-o", str(bcf), str(vcf), catch_stdout=False)
+    pysam.bcftools.index(str(bcf))
+    assert len(VariantReader(bcf).fetch("22", 0, 100_000)) == 6000
+    cut_bcf = tmp_path / "cut.bcf"
+    cut_bcf.write_bytes(bcf.read_bytes()[:-100])
+    shutil.copy(f"{bcf}.csi", f"{cut_bcf}.csi")
+    with pytest.raises(VCFError, match=r"cut.bcf is truncated"):
+        VariantReader(cut_bcf)
+
+
+def test_corrupt_block_raises_during_fetch(tmp_path: Path, capfd):
+    vcf = write_vcf(tmp_path / "big.vcf", big_records(), length=100_000)
+    blocks = bgzf_blocks(vcf)
+    assert len(blocks) >= 5  # header/data blocks and the empty EOF block
+    data = bytearray(vcf.read_bytes())
+    offset, size = blocks[2]
+    for k in range(offset + 30, offset + size - 20):  # scramble the deflate data, keep the header
+        data[k] ^= 0x5A
+    bad = tmp_path / "bad.vcf.gz"
+    bad.write_bytes(bytes(data))
+    shutil.copy(f"{vcf}.tbi", f"{bad}.tbi")
+    reader = VariantReader(bad)  # the end-of-file marker is intact
+    assert len(reader.fetch("22", 0, 1000)) == 100  # the first block is readable
+    with pytest.raises(VCFError) as info:
+        reader.fetch("22", 0, 100_000)
+    message = str(info.value)
+    assert f"htslib could not read VCF {bad} in 22:1-100000" in message
+    assert "[E::" in message and "corrupt" in message and "Download it again" in message
+    assert "[E::" in capfd.readouterr().err  # htslib's own messages are passed on to stderr
+
+
+def test_plain_gzip_and_uncompressed_vcf_messages(tmp_path: Path):
+    plain = write_vcf(tmp_path / "calls.vcf", index=False)
+    text = gzip.decompress(plain.read_bytes())
+    gz = tmp_path / "gzip.vcf.gz"
+    gz.write_bytes(gzip.compress(text))
+    with pytest.raises(VCFError, match=r"gzip.vcf.gz is compressed with gzip, not bgzip.*bgzip.*tabix -p vcf"):
+        VariantReader(gz)
+    raw = tmp_path / "raw.vcf"
+    raw.write_bytes(text)
+    with pytest.raises(FileNotFoundError, match=r"compress it with `bgzip .*raw.vcf`, then run `tabix -p vcf"):
+        VariantReader(raw)
+
+
+def test_vcf_without_gt_field_or_samples(tmp_path: Path):
+    dp = ('##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">',)
+    records = [(1, ".", "A", "G", "PASS", "3", "4", "5")]
+    vcf = write_vcf(tmp_path / "dp.vcf", records, format_lines=dp, format_key="DP")
+    with pytest.raises(VCFError, match=r"dp.vcf.gz has no GT FORMAT field in its header"):
+        VariantReader(vcf)
+
+    # GT declared, but a record carries only DP.
+    vcf = write_vcf(tmp_path / "mixed.vcf", records, format_lines=(GT_HEADER, *dp), format_key="DP")
+    with pytest.raises(VCFError, match=r"record 22:1 \(A>G\) of VCF .*mixed.vcf.gz has no GT"):
+        VariantReader(vcf).fetch("22", 0, 40)
+
+    sites = tmp_path / "sites.vcf"
+    sites.write_text("##fileformat=VCFv4.2\n##contig=<ID=22>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    sites = Path(pysam.tabix_index(str(sites), preset="vcf"))
+    with pytest.raises(VCFError, match=r"sites.vcf.gz has no sample columns"):
+        VariantReader(sites)
+
+
+def test_duplicate_sample_names_named(tmp_path: Path):
+    vcf = write_vcf(tmp_path / "dup.vcf", RECORDS[:2], samples=["s1", "s2", "s1"])
+    assert header_sample_names(vcf) == ["s1", "s2", "s1"]
+    with pytest.raises(VCFError, match=r"dup.vcf.gz lists sample name\(s\) \['s1'\] more than once") as info:
+        VariantReader(vcf)
+    assert "bcftools reheader" in str(info.value)
+
+
+def test_header_sample_names_of_bcf(files, tmp_path: Path):
+    _, vcf = files
+    bcf = tmp_path / "calls.bcf"
+    pysam.bcftools.view("-Ob", "-o", str(bcf), str(vcf), catch_stdout=False)
+    assert header_sample_names(bcf) == SAMPLES
+    assert header_sample_names(vcf) == SAMPLES
+
+
+# ---------------------------------------------------------------------------------------------
+# Records sharing a position
+
+
+def test_duplicate_snv_raises_naming_record(tmp_path: Path):
+    records = [
+        (10, "rsA", "C", "A", "PASS", "0|1", "0|0", "0|0"),
+        (10, "rsB", "C", "A", "PASS", "0|1", "0|0", "0|0"),
+    ]
+    vcf = write_vcf(tmp_path / "dup.vcf", records)
+    with pytest.raises(VCFError) as info:
+        VariantReader(vcf).fetch("22", 0, 40)
+    message = str(info.value)
+    assert f"SNV C>A is listed 2 times at 22:10 of VCF {vcf} (records rsA, rsB)" in message
+    assert "bcftools norm -d exact" in message
+    # A duplicate that is filtered out (not PASS) leaves one SNV: no error under pass_only.
+    records[1] = (10, "rsB", "C", "A", "LowQual", "0|1", "0|0", "0|0")
+    vcf = write_vcf(tmp_path / "dup_filtered.vcf", records)
+    snvs = VariantReader(vcf).fetch("22", 0, 40)
+    assert snvs.ids == ["rsA"] and snvs.skipped == Counter(filtered=1)
+    with pytest.raises(VCFError, match="listed 2 times"):
+        VariantReader(vcf, pass_only=False).fetch("22", 0, 40)
+
+
+def test_split_site_dosage_over_two_raises_naming_person(tmp_path: Path):
+    records = [
+        (10, ".", "C", "A", "PASS", "0|0", "1|1", "0|0"),
+        (10, ".", "C", "G", "PASS", "0|1", "0|1", "0|0"),  # s2 would carry three ALT copies
+    ]
+    vcf = write_vcf(tmp_path / "split.vcf", records)
+    with pytest.raises(VCFError, match=r"sample s2 carries 3 ALT copies at 22:10 .*C>A, C>G with dosages \[2, 1\]"):
+        VariantReader(vcf).fetch("22", 0, 40)
+    # A male's haploid ALT at both records: 2 + 2 copies of his single X.
+    records = [
+        (10, ".", "C", "A", "PASS", "1", "0|1", "0"),
+        (10, ".", "C", "G", "PASS", "1", "1|0", "0"),
+    ]
+    vcf = write_vcf(tmp_path / "split_x.vcf", records, contig="X", samples=HAPLOID_SAMPLES)
+    with pytest.raises(VCFError, match=r"sample m1 carries 4 ALT copies at X:10"):
+        VariantReader(vcf).fetch("X", 0, 40)
+
+
+def test_different_ref_at_one_position_raises(tmp_path: Path):
+    records = [
+        (10, ".", "C", "A", "PASS", "0|1", "0|0", "0|0"),
+        (10, ".", "G", "T", "PASS", "0|0", "0|1", "0|0"),
+    ]
+    vcf = write_vcf(tmp_path / "two_refs.vcf", records)
+    with pytest.raises(VCFError, match=r"different REF alleles \(C>A, G>T\) at 22:10"):
+        VariantReader(vcf).fetch("22", 0, 40)
+    # Against the FASTA (C at POS 10) with strict=False, the G>T record is a skipped REF mismatch.
+    fasta = write_fasta(tmp_path / "ref.fa")
+    snvs = VariantReader(vcf, reference=ReferenceGenome(fasta), strict=False).fetch("22", 0, 40)
+    np.testing.assert_array_equal(snvs.dosage, [[1], [0], [0]])
+    assert snvs.skipped == Counter(ref_mismatch=1)
+
+
+def test_personal_one_hot_stays_in_unit_interval(tmp_path: Path):
+    # Legal split multi-allelic sites, haploid and diploid, with every person at the 2-copy limit.
+    records = [
+        (2, ".", "C", "A", "PASS", "1", "1|0", "0"),
+        (2, ".", "C", "G", "PASS", "0", "0|1", "1"),
+        (2, ".", "C", "T", "PASS", "0", "0|0", "0"),
+        (7, ".", "G", "A", "PASS", "0", "1/1", "."),
+        (7, ".", "G", "T", "PASS", "0", "0/0", "0"),
+    ]
+    fasta = write_fasta(tmp_path / "ref.fa", contig="X")
+    vcf = write_vcf(tmp_path / "split.vcf", records, contig="X", samples=HAPLOID_SAMPLES)
+    x = PersonalSequences(fasta, vcf).one_hot("X", 0, 10)
+    assert x.min() >= 0 and x.max() <= 1
+    np.testing.assert_array_equal(x.sum(axis=-1), np.ones((3, 10), np.float32))
+    assert x[:, 1].tolist() == [A, [0.5, 0, 0.5, 0], G]
+    assert x[:, 6].tolist() == [G, A, G]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sample subsets
+
+
+def random_records(rng: np.random.Generator, n: int, n_samples: int) -> list[tuple]:
+    """Biallelic SNVs with random diploid, haploid and missing calls (REF matches SEQ)."""
+    calls = ["0|0", "0|1", "1|0", "1|1", "0/1", "./.", "0|.", "0", "1", "."]
+    records = []
+    for pos in sorted(rng.choice(np.arange(1, 41), size=n, replace=False)):
+        ref = SEQ[pos - 1]
+        alt = "ACGT"[("ACGT".index(ref) + 1) % 4]
+        records.append((int(pos), ".", ref, alt, "PASS", *rng.choice(calls, n_samples)))
+    return records
+
+
+@pytest.mark.parametrize("fmt", ["vcf", "bcf"])
+def test_subset_reader_matches_all_sample_reader(tmp_path: Path, fmt: str):
+    rng = np.random.default_rng(7)
+    names = [f"p{i}" for i in range(12)]
+    vcf = write_vcf(tmp_path / "many.vcf", random_records(rng, 30, len(names)), samples=names)
+    if fmt == "bcf":
+        bcf = tmp_path / "many.bcf"
+        pysam.bcftools.view("-Ob", "-o", str(bcf), str(vcf), catch_stdout=False)
+        pysam.bcftools.index(str(bcf))
+        vcf = bcf
+    subset = [names[i] for i in rng.permutation(len(names))[:7]]  # shuffled, not in VCF order
+    full = VariantReader(vcf).fetch("22", 0, 40, subset)
+    reader = VariantReader(vcf, samples=subset)
+    assert reader.samples == subset and reader.vcf_samples == names
+    part = reader.fetch("22", 0, 40, subset)
+    assert part.samples == subset
+    np.testing.assert_array_equal(part.pos, full.pos)
+    np.testing.assert_array_equal(part.dosage, full.dosage)
+    assert (part.missing_calls, part.haploid_calls) == (full.missing_calls, full.haploid_calls)
+    assert full.haploid_calls > 0 and full.missing_calls > 0
+    # Default rows follow the constructor's order; any order of a sub-subset works.
+    np.testing.assert_array_equal(reader.fetch("22", 0, 40).dosage, full.dosage)
+    np.testing.assert_array_equal(reader.fetch("22", 0, 40, subset[::-2]).dosage, full.dosage[::-2])
+
+
+def test_subset_reader_sample_errors(files):
+    _, vcf = files
+    reader = VariantReader(vcf, samples=["s3", "s1", "s3"])  # repeats are read once
+    assert reader.samples == ["s3", "s1"]
+    with pytest.raises(KeyError, match=r"\['s2'\] are in the VCF but not among the samples this reader"):
+        reader.fetch("22", 0, 40, ["s1", "s2"])
+    with pytest.raises(KeyError, match="s9"):
+        VariantReader(vcf, samples=["s1", "s9"])
+    with pytest.raises(ValueError, match=r"samples=\[\]"):
+        VariantReader(vcf, samples=[])

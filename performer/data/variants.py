@@ -3,8 +3,8 @@
 Coordinates: VCF ``POS`` is 1-based; everything returned here is 0-based (``pos = POS - 1``) and
 regions are 0-based half-open ``[start, end)``.
 
-Only biallelic SNVs are kept (ARCHITECTURE.md, "variants"). Every other record in a queried region
-is skipped and counted by reason in :attr:`SNVs.skipped`:
+Only biallelic SNVs are kept. Every other record in a queried region is skipped and counted by
+reason in :attr:`SNVs.skipped`:
 
 ===============  ==============================================================================
 ``indel``        REF and ALT of different lengths
@@ -16,23 +16,62 @@ is skipped and counted by reason in :attr:`SNVs.skipped`:
 ``filtered``     FILTER is not PASS/``.`` (only when ``pass_only=True``)
 ``ref_mismatch`` REF differs from the FASTA (only when ``strict=False``; otherwise an error)
 ===============  ==============================================================================
+
+Dosage (ALT copies on the diploid scale, 0, 1 or 2) of one genotype call:
+
+* diploid call (``0|1``, ``1/1``): the number of ALT alleles.
+* haploid call (``1``, ``0``: chrX/chrY of males, chrM): the person's only copy, so a haploid ALT is
+  dosage 2 and a haploid REF dosage 0, and the personal one-hot ALT channel ``d/2`` is 1.0, as for a
+  homozygous diploid call. Records may mix haploid and diploid calls. Counted in
+  :attr:`SNVs.haploid_calls`.
+* a missing allele (``./.``, ``0|.``, ``.``) counts as REF and is counted in
+  :attr:`SNVs.missing_calls` (``missing="ref"``), or raises (``missing="error"``).
+* more than two alleles (polyploid), or an allele index above 1 in a biallelic record, raises.
+
+Records at one position: two SNVs with different ALTs (a split multi-allelic site, ``A>C`` and
+``A>G``) are kept; the same SNV listed twice, SNVs with different REF alleles, or a person whose ALT
+dosages at one position sum to more than 2 raise :class:`VCFError`. So the personal one-hot built from
+a returned table (REF channel ``1 - sum(d)/2``, each ALT channel ``d/2``) stays within [0, 1].
+
+File checks, each a :class:`VCFError` (or ``FileNotFoundError``) naming the file and the fix:
+gzip- instead of bgzip-compressed, missing BGZF end-of-file marker (a file cut short), no index,
+an unreadable header or duplicated sample names, no samples, no ``GT`` FORMAT field, and a contig
+without records (per-chromosome files, other contig names). htslib reports read errors during a
+region query (a corrupt block, a CRC mismatch) only on stderr, and cyvcf2 then ends the query as
+if the region were complete; :meth:`VariantReader.fetch` watches stderr and raises on them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import logging
+import os
+import struct
+import sys
+import tempfile
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cyvcf2
 import numpy as np
 
-from performer.data.reference import ReferenceGenome, encode_bases, resolve_contig
+from performer.data.reference import ReferenceGenome, compression, contig_aliases, encode_bases, has_bgzf_eof
 
 log = logging.getLogger(__name__)
 
 MISSING_POLICIES = ("ref", "error")
+NO_ALLELE = -2
+"""Fill value of ``Genotypes.array`` for the absent second allele of a haploid call."""
+MISSING_ALLELE = -1
+"""Allele value of a missing allele (``.``) in ``Genotypes.array``."""
+
+
+class VCFError(ValueError):
+    """A VCF/BCF that cannot be read correctly; the message names the file, the record and the fix."""
 
 
 @dataclass
@@ -45,10 +84,11 @@ class SNVs:
         ref: uint8 ``(n_snvs,)``, REF base codes 0-3 (``A,C,G,T``).
         alt: uint8 ``(n_snvs,)``, ALT base codes 0-3.
         ids: VCF ``ID`` of each SNV (``chrom:POS:REF:ALT`` where the ID is ``.``).
-        dosage: int8 ``(n_people, n_snvs)``, number of ALT alleles 0/1/2 in each person.
+        dosage: int8 ``(n_people, n_snvs)``, ALT copies 0/1/2 in each person (haploid ALT = 2).
         samples: VCF sample names, one per dosage row.
         skipped: records skipped in the region, counted by reason (see the module docstring).
         missing_calls: genotype calls with a missing allele, counted as REF (``missing="ref"``).
+        haploid_calls: genotype calls with a single allele (``0``, ``1``, ``.``), read as dosage 0/2.
     """
 
     chrom: str
@@ -60,12 +100,13 @@ class SNVs:
     samples: list[str]
     skipped: Counter = field(default_factory=Counter)
     missing_calls: int = 0
+    haploid_calls: int = 0
 
     def __len__(self) -> int:
         return len(self.pos)
 
     def subset(self, keep: np.ndarray) -> SNVs:
-        """The SNVs at indices ``keep`` (int array), with the same people, skip and missing counts."""
+        """The SNVs at indices ``keep`` (int array), with the same people, skip, missing and haploid counts."""
         return SNVs(
             chrom=self.chrom,
             pos=self.pos[keep],
@@ -76,6 +117,7 @@ class SNVs:
             samples=self.samples,
             skipped=self.skipped,
             missing_calls=self.missing_calls,
+            haploid_calls=self.haploid_calls,
         )
 
     def allele_frequency(self) -> np.ndarray:
@@ -103,6 +145,55 @@ def _skip_reason(record: cyvcf2.Variant, pass_only: bool) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _stderr_lines() -> Iterator[list[str]]:
+    """Collect what is written to file descriptor 2 (htslib's log) inside the block.
+
+    Yields a list that is filled, after the block, with the captured lines; the text is also passed
+    on to the real stderr so that no message (warnings included) is lost.
+    """
+    sys.stderr.flush()
+    lines: list[str] = []
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as capture:
+            os.dup2(capture.fileno(), 2)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, 2)
+                capture.seek(0)
+                text = capture.read()
+                if text:
+                    os.write(2, text)
+                lines.extend(text.decode(errors="replace").splitlines())
+    finally:
+        os.close(saved)
+
+
+def header_sample_names(path: str | Path) -> list[str]:
+    """Sample names of the ``#CHROM`` line of a VCF (plain, gzip or BGZF) or BCF, read without htslib.
+
+    Used to explain headers that htslib refuses (duplicated names). Returns ``[]`` when there is no
+    ``#CHROM`` line.
+    """
+    opener = open if compression(path) == "none" else gzip.open
+    with opener(path, "rb") as handle:
+        if handle.read(3) == b"BCF":  # magic "BCF\2\2", uint32 header length, header text
+            handle.read(2)
+            (length,) = struct.unpack("<I", handle.read(4))
+            lines = handle.read(length).decode(errors="replace").split("\n")
+        else:
+            handle.seek(0)
+            lines = (line.decode(errors="replace") for line in handle)
+        for line in lines:
+            if line.startswith("#CHROM"):
+                return line.rstrip("\r\n\0").split("\t")[9:]
+            if not line.startswith("#"):
+                break
+    return []
+
+
 class VariantReader:
     """Region reads of biallelic SNVs and dosages from a bgzipped, indexed VCF or a BCF.
 
@@ -113,11 +204,23 @@ class VariantReader:
         pass_only: skip records whose FILTER is not PASS or ``.``.
         missing: ``"ref"`` counts a missing allele (``./.``, ``0|.``) as REF and counts it in
             :attr:`SNVs.missing_calls`; ``"error"`` raises on the first one.
+        samples: decode only these samples (htslib then parses only their genotype columns, about
+            twice as fast on a 1,092-sample VCF); :meth:`fetch` can ask for any of them, in any order.
+            Default: all samples of the VCF.
+
+    Attributes:
+        samples: the samples this reader decodes (``samples`` as given, else the VCF's, in file order).
+        vcf_samples: every sample of the VCF, in file order.
+        contigs: contigs of the VCF header (or of its index when the header declares none).
 
     Raises:
         FileNotFoundError: the VCF or its index is missing (the message gives the ``tabix`` or
             ``bcftools index`` command that makes one).
-        ValueError: ``missing`` is not one of ``"ref"``, ``"error"``.
+        VCFError: the file is gzip- rather than bgzip-compressed, is cut short (no BGZF end-of-file
+            marker), has an unreadable header or repeated sample names, has no samples or no ``GT``
+            FORMAT field.
+        KeyError: a sample of ``samples`` is not in the VCF.
+        ValueError: ``missing`` is not one of ``"ref"``, ``"error"``, or ``samples`` is empty.
     """
 
     def __init__(
@@ -127,38 +230,110 @@ class VariantReader:
         strict: bool = True,
         pass_only: bool = True,
         missing: str = "ref",
+        samples: list[str] | None = None,
     ):
         self.path = Path(path)
-        if not self.path.exists():
-            raise FileNotFoundError(f"VCF not found: {self.path}")
-        if not any(Path(f"{self.path}{ext}").exists() for ext in (".tbi", ".csi")):
-            raise FileNotFoundError(
-                f"VCF {self.path} has no index (.tbi or .csi) beside it; region reads need one: "
-                f"run `tabix -p vcf {self.path}` (bgzipped VCF) or `bcftools index {self.path}`"
-            )
         if missing not in MISSING_POLICIES:
             raise ValueError(f"missing={missing!r}: choose one of {MISSING_POLICIES}")
+        self._check_file()
         self.reference = reference
         self.strict = strict
         self.pass_only = pass_only
         self.missing = missing
-        self._vcf = cyvcf2.VCF(str(self.path), lazy=True)
-        self.samples: list[str] = list(self._vcf.samples)
-        self._sample_index = {s: i for i, s in enumerate(self.samples)}
-        self.contigs: list[str] = list(self._vcf.seqnames)
+
+        header = self._open()
+        self.vcf_samples: list[str] = list(header.samples)
+        self.contigs: list[str] = list(header.seqnames)
+        self._check_header(header)
+        if samples is None:
+            self.samples = self.vcf_samples
+            self._vcf = header
+        else:
+            self.samples = list(dict.fromkeys(samples))
+            if not self.samples:
+                raise ValueError(f"samples=[] for VCF {self.path}: pass None to read every sample")
+            absent = sorted(set(self.samples) - set(self.vcf_samples))
+            if absent:
+                raise KeyError(f"{len(absent)} requested samples are not in VCF {self.path}, e.g. {absent[:5]}")
+            header.close()
+            self._vcf = cyvcf2.VCF(str(self.path), lazy=True, samples=self.samples)
+        decoded = list(self._vcf.samples)  # VCF order, also for a subset
+        if sorted(decoded) != sorted(self.samples):
+            raise VCFError(f"htslib decoded samples {decoded[:5]}... of {self.path}, not the requested ones")
+        self._decoded = decoded
+        self._column = {s: i for i, s in enumerate(decoded)}
+        self._has_records: dict[str, bool] = {}
+
+    def _check_file(self) -> None:
+        if not self.path.exists():
+            raise FileNotFoundError(f"VCF not found: {self.path}")
+        kind = compression(self.path)
+        if kind == "gzip":
+            raise VCFError(
+                f"VCF {self.path} is compressed with gzip, not bgzip, so it cannot be indexed or read by region: "
+                f"recompress it (`gunzip -c {self.path} | bgzip > calls.vcf.gz`) and index it (`tabix -p vcf "
+                "calls.vcf.gz`)"
+            )
+        if kind == "bgzf" and not has_bgzf_eof(self.path):
+            raise VCFError(
+                f"VCF {self.path} is truncated: it lacks the BGZF end-of-file marker, so records past the cut "
+                "would be silently missing (an interrupted download or copy?). Download it again, or "
+                "recompress it with bgzip (`bcftools view -Oz`), and rebuild its index (tabix / bcftools index)"
+            )
+        if not any(Path(f"{self.path}{ext}").exists() for ext in (".tbi", ".csi")):
+            compress = f"compress it with `bgzip {self.path}`, then " if kind == "none" else ""
+            raise FileNotFoundError(
+                f"VCF {self.path} has no index (.tbi or .csi) beside it; region reads need one: {compress}"
+                f"run `tabix -p vcf {self.path}{'.gz' if kind == 'none' else ''}` (bgzipped VCF) or "
+                f"`bcftools index {self.path}` (BCF)"
+            )
+
+    def _open(self) -> cyvcf2.VCF:
+        try:
+            return cyvcf2.VCF(str(self.path), lazy=True)
+        except Exception as error:  # cyvcf2 raises a bare Exception("cannot parse VCF header")
+            names = header_sample_names(self.path)
+            repeated = [name for name, n in Counter(names).items() if n > 1]
+            if repeated:
+                raise VCFError(
+                    f"VCF {self.path} lists sample name(s) {repeated[:10]} more than once in its #CHROM line, "
+                    "which htslib refuses: give every sample column a unique name (`bcftools reheader -s "
+                    "new_names.txt`) or drop the repeated columns"
+                ) from error
+            raise VCFError(
+                f"cannot read the header of VCF {self.path} ({error}); check it with `bcftools view -h {self.path}`"
+            ) from error
+
+    def _check_header(self, header: cyvcf2.VCF) -> None:
+        if not self.vcf_samples:
+            raise VCFError(
+                f"VCF {self.path} has no sample columns (a sites-only VCF); personal sequences need each "
+                "person's genotypes (GT)"
+            )
+        if not any(h.type == "FORMAT" and h.info().get("ID") == "GT" for h in header.header_iter()):
+            raise VCFError(
+                f"VCF {self.path} has no GT FORMAT field in its header, so it holds no genotypes to read; use "
+                "the genotype VCF of the cohort (if its records do carry GT, declare it: `bcftools annotate -h` "
+                'with the line ##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">)'
+            )
 
     def sample_indices(self, samples: list[str] | None) -> np.ndarray:
-        """Column indices (int64) of ``samples`` in the VCF; all samples when None.
+        """Columns (int64) of ``samples`` in the genotype arrays this reader decodes; all when None.
 
         Raises:
-            KeyError: a sample is not in the VCF (the message lists a few).
+            KeyError: a sample is not decoded by this reader (the message lists a few and says
+                whether they are in the VCF at all).
         """
         if samples is None:
-            return np.arange(len(self.samples))
-        absent = [s for s in samples if s not in self._sample_index]
+            samples = self.samples
+        absent = [s for s in samples if s not in self._column]
         if absent:
-            raise KeyError(f"{len(absent)} requested samples are not in VCF {self.path}, e.g. {absent[:5]}")
-        return np.array([self._sample_index[s] for s in samples], dtype=np.int64)
+            in_vcf = [s for s in absent if s in set(self.vcf_samples)]
+            hint = (
+                f"; {in_vcf[:5]} are in the VCF but not among the samples this reader was opened with" if in_vcf else ""
+            )
+            raise KeyError(f"{len(absent)} requested samples are not in VCF {self.path}, e.g. {absent[:5]}{hint}")
+        return np.array([self._column[s] for s in samples], dtype=np.int64)
 
     def fetch(self, chrom: str, start: int, end: int, samples: list[str] | None = None) -> SNVs:
         """Biallelic SNVs with 0-based position in ``[start, end)`` and their dosages.
@@ -166,27 +341,83 @@ class VariantReader:
         Args:
             chrom: contig name, any alias (``22`` or ``chr22``).
             start, end: 0-based half-open region, in bp.
-            samples: VCF sample names for the dosage rows (default: all, in VCF order).
+            samples: sample names for the dosage rows, in this order (default: :attr:`samples`).
 
         Returns:
             :class:`SNVs` with ``dosage`` of shape ``(len(samples), n_snvs)``.
 
         Raises:
+            KeyError: a sample is not decoded by this reader.
+            VCFError: the contig has no records in the VCF; htslib reported a read error (corrupt
+                file); a record cannot be parsed or has no GT; a polyploid call or an allele index
+                above 1; the same SNV twice, different REF alleles at one position, or ALT dosages of
+                one person summing to more than 2 at one position.
             ValueError: REF differs from the reference FASTA and ``strict=True`` (the message
                 lists the first mismatching positions), or a missing call with ``missing="error"``.
         """
         columns = self.sample_indices(samples)
-        sample_names = [self.samples[i] for i in columns]
-        try:
-            contig = resolve_contig(chrom, self.contigs, source=f"VCF {self.path}")
-        except KeyError:
-            log.debug("contig %s absent from %s: no SNVs in %s:%d-%d", chrom, self.path, chrom, start, end)
-            return _empty(chrom, sample_names)
+        sample_names = list(self.samples if samples is None else samples)
+        with _stderr_lines() as htslib_log:
+            contig = self._contig(chrom)
+            snvs = self._read(contig, start, end, columns, sample_names)
+        errors = [line for line in htslib_log if line.startswith("[E::")]
+        if errors:
+            raise VCFError(
+                f"htslib could not read VCF {self.path} in {contig}:{max(start, 0) + 1}-{end} "
+                f"({'; '.join(errors[:3])}): the file is corrupt. Download it again (or recompress it with bgzip) "
+                "and rebuild its index (tabix -p vcf / bcftools index)"
+            )
+        if self.reference is not None and len(snvs):
+            snvs = self._check_ref(snvs, start, end)
+        self._check_shared_positions(snvs)
+        return snvs
 
+    def _records(self, region: str) -> Iterator[cyvcf2.Variant]:
+        """cyvcf2's region iterator, with its bare parse exceptions turned into :class:`VCFError`."""
+        records = self._vcf(region)
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                return
+            except Exception as error:  # cyvcf2 raises a bare Exception("error parsing")
+                raise VCFError(
+                    f"cannot parse a record of VCF {self.path} in {region} ({error}); check it with "
+                    f"`bcftools view {self.path} {region}`"
+                ) from error
+            yield record
+
+    def _contains_records(self, contig: str) -> bool:
+        if contig not in self._has_records:
+            with warnings.catch_warnings():  # cyvcf2 warns "no intervals found" for contigs without records
+                warnings.simplefilter("ignore")
+                self._has_records[contig] = next(self._vcf(contig), None) is not None
+        return self._has_records[contig]
+
+    def _contig(self, chrom: str) -> str:
+        """The VCF's spelling of ``chrom`` (``22`` == ``chr22``), which must have records."""
+        declared = set(self.contigs)
+        for candidate in contig_aliases(chrom):
+            if candidate in declared and self._contains_records(candidate):
+                return candidate
+        with_records = [c for c in self.contigs if self._contains_records(c)]
+        if any(c in declared for c in contig_aliases(chrom)):
+            where = f"is declared in the header of VCF {self.path} but has no records"
+        else:
+            where = f"is not in VCF {self.path}"
+        raise VCFError(
+            f"contig {chrom!r} {where} (contigs with records: {', '.join(with_records[:10])}"
+            f"{', ...' if len(with_records) > 10 else ''}), so every person would get the reference sequence. "
+            "If this chromosome's genotypes are in another file (per-chromosome VCFs), use that file or join them "
+            "(`bcftools concat`); if contig names differ (e.g. NC_000022.10 vs 22), rename them with "
+            "`bcftools annotate --rename-chrs`; otherwise drop the genes on this contig"
+        )
+
+    def _read(self, contig: str, start: int, end: int, columns: np.ndarray, sample_names: list[str]) -> SNVs:
         skipped: Counter = Counter()
         pos, ref, alt, ids, rows = [], [], [], [], []
-        missing_calls = 0
-        for record in self._vcf(f"{contig}:{max(start, 0) + 1}-{end}"):
+        missing_calls = haploid_calls = 0
+        for record in self._records(f"{contig}:{max(start, 0) + 1}-{end}"):
             p = record.POS - 1
             if not start <= p < end:  # records overlapping the region but starting outside it
                 continue
@@ -194,22 +425,15 @@ class VariantReader:
             if reason is not None:
                 skipped[reason] += 1
                 continue
-            alleles = record.genotype.array()[columns, :2]
-            is_missing = alleles == -1
-            if is_missing.any():
-                if self.missing == "error":
-                    raise ValueError(
-                        f"missing genotype call in {self.path} at {contig}:{record.POS}; "
-                        "pass missing=ref to count missing alleles as REF"
-                    )
-                missing_calls += int(is_missing.any(axis=1).sum())
+            dosage, n_missing, n_haploid = self._dosage(record, columns)
+            missing_calls += n_missing
+            haploid_calls += n_haploid
             pos.append(p)
             ref.append(record.REF.upper())
             alt.append(record.ALT[0].upper())
             ids.append(record.ID or f"{contig}:{record.POS}:{record.REF}:{record.ALT[0]}")
-            rows.append((alleles == 1).sum(axis=1, dtype=np.int8))
-
-        snvs = SNVs(
+            rows.append(dosage)
+        return SNVs(
             chrom=contig,
             pos=np.array(pos, dtype=np.int64),
             ref=encode_bases("".join(ref)),
@@ -219,10 +443,47 @@ class VariantReader:
             samples=sample_names,
             skipped=skipped,
             missing_calls=missing_calls,
+            haploid_calls=haploid_calls,
         )
-        if self.reference is not None and len(snvs):
-            snvs = self._check_ref(snvs, start, end)
-        return snvs
+
+    def _dosage(self, record: cyvcf2.Variant, columns: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """int8 ``(len(columns),)`` ALT dosages of one biallelic record, its missing and haploid call counts."""
+        where = f"{record.CHROM}:{record.POS} ({record.REF}>{record.ALT[0]}) of VCF {self.path}"
+        try:
+            genotype = record.genotype
+        except Exception as error:  # cyvcf2: "couldn't get genotypes for variant"
+            raise VCFError(f"record {where} has no GT (genotype) values; every record needs them") from error
+        # Only the first `ploidy` columns are alleles. For an all-haploid record (ploidy 1) the next
+        # column is a phase flag read from the neighbouring call (or past the buffer): never use it.
+        alleles = genotype.array(fill=NO_ALLELE)[columns, : genotype.ploidy]
+        n_alleles = (alleles != NO_ALLELE).sum(axis=1)
+        if (n_alleles > 2).any():
+            i = int(np.flatnonzero(n_alleles > 2)[0])
+            raise VCFError(
+                f"sample {self._sample(columns[i])} has a call with {n_alleles[i]} alleles at {where}; only "
+                "haploid and diploid calls are supported"
+            )
+        if alleles.max(initial=0) > 1:
+            i = int(np.flatnonzero((alleles > 1).any(axis=1))[0])
+            raise VCFError(
+                f"sample {self._sample(columns[i])} has allele index {alleles[i].max()} at {where}, which has a "
+                "single ALT allele; fix the GT values (`bcftools norm` keeps them consistent)"
+            )
+        missing = (alleles == MISSING_ALLELE).any(axis=1)
+        n_missing = int(missing.sum())
+        if n_missing and self.missing == "error":
+            raise ValueError(
+                f"missing genotype call in {self.path} at {record.CHROM}:{record.POS} (sample "
+                f"{self._sample(columns[int(np.flatnonzero(missing)[0])])}); pass missing=ref to count missing "
+                "alleles as REF"
+            )
+        dosage = (alleles == 1).sum(axis=1, dtype=np.int8)
+        haploid = n_alleles == 1
+        dosage[haploid] *= 2  # a haploid call is the person's only copy
+        return dosage, n_missing, int(haploid.sum())
+
+    def _sample(self, column: int) -> str:
+        return self._decoded[column]
 
     def _check_ref(self, snvs: SNVs, start: int, end: int) -> SNVs:
         fasta = self.reference.codes(snvs.chrom, start, end)[snvs.pos - start]
@@ -242,14 +503,31 @@ class VariantReader:
         snvs.skipped["ref_mismatch"] += len(bad)
         return snvs.subset(np.setdiff1d(np.arange(len(snvs)), bad))
 
-
-def _empty(chrom: str, samples: list[str]) -> SNVs:
-    return SNVs(
-        chrom=chrom,
-        pos=np.zeros(0, np.int64),
-        ref=np.zeros(0, np.uint8),
-        alt=np.zeros(0, np.uint8),
-        ids=[],
-        dosage=np.zeros((len(samples), 0), np.int8),
-        samples=samples,
-    )
+    def _check_shared_positions(self, snvs: SNVs) -> None:
+        """Raise on SNVs at one position that no genome can carry together (see the module docstring)."""
+        values, inverse, counts = np.unique(snvs.pos, return_inverse=True, return_counts=True)
+        for k in np.flatnonzero(counts > 1):
+            at = np.flatnonzero(inverse == k)
+            where = f"{snvs.chrom}:{values[k] + 1} of VCF {self.path}"
+            alleles = [f"{'ACGT'[snvs.ref[i]]}>{'ACGT'[snvs.alt[i]]}" for i in at]
+            if len(set(snvs.ref[at])) > 1:
+                raise VCFError(
+                    f"SNVs with different REF alleles ({', '.join(alleles)}) at {where}; at most one can match "
+                    "the reference: check the file (`bcftools norm --check-ref e -f reference.fa`)"
+                )
+            repeated = [a for a, n in Counter(alleles).items() if n > 1]
+            if repeated:
+                ids = [snvs.ids[i] for i, a in zip(at, alleles) if a == repeated[0]]
+                raise VCFError(
+                    f"SNV {repeated[0]} is listed {alleles.count(repeated[0])} times at {where} (records "
+                    f"{', '.join(ids)}); remove duplicate records with `bcftools norm -d exact`"
+                )
+            total = snvs.dosage[:, at].sum(axis=1, dtype=np.int64)
+            over = np.flatnonzero(total > 2)
+            if len(over):
+                i = int(over[0])
+                raise VCFError(
+                    f"sample {snvs.samples[i]} carries {total[i]} ALT copies at {where} ({', '.join(alleles)} "
+                    f"with dosages {snvs.dosage[i, at].tolist()}), more than the 2 copies of a genome "
+                    f"({len(over)} samples affected); fix the genotypes of this split multi-allelic site"
+                )
