@@ -425,9 +425,10 @@ class VariantReader:
             if reason is not None:
                 skipped[reason] += 1
                 continue
-            dosage, n_missing, n_haploid = self._dosage(record, columns)
-            missing_calls += n_missing
-            haploid_calls += n_haploid
+            dosage, missing, haploid = self._dosage(record, columns)
+            if missing is not None:
+                missing_calls += int(missing[columns].sum())
+                haploid_calls += int(haploid[columns].sum())
             pos.append(p)
             ref.append(record.REF.upper())
             alt.append(record.ALT[0].upper())
@@ -439,48 +440,62 @@ class VariantReader:
             ref=encode_bases("".join(ref)),
             alt=encode_bases("".join(alt)),
             ids=ids,
-            dosage=np.stack(rows, axis=1) if rows else np.zeros((len(columns), 0), np.int8),
+            dosage=np.stack(rows, axis=1)[columns] if rows else np.zeros((len(columns), 0), np.int8),
             samples=sample_names,
             skipped=skipped,
             missing_calls=missing_calls,
             haploid_calls=haploid_calls,
         )
 
-    def _dosage(self, record: cyvcf2.Variant, columns: np.ndarray) -> tuple[np.ndarray, int, int]:
-        """int8 ``(len(columns),)`` ALT dosages of one biallelic record, its missing and haploid call counts."""
+    def _dosage(
+        self, record: cyvcf2.Variant, columns: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """ALT dosages of one biallelic record for every decoded sample, and its missing and haploid calls.
+
+        Returns int8 dosages and the bool masks of calls with a missing allele and of haploid calls,
+        each of shape ``(n_decoded,)``; the masks are None when every call is a complete diploid call.
+        Only the requested ``columns`` are checked for polyploid calls, bad allele indices and
+        (``missing="error"``) missing alleles.
+        """
         where = f"{record.CHROM}:{record.POS} ({record.REF}>{record.ALT[0]}) of VCF {self.path}"
         try:
             genotype = record.genotype
         except Exception as error:  # cyvcf2: "couldn't get genotypes for variant"
             raise VCFError(f"record {where} has no GT (genotype) values; every record needs them") from error
-        # Only the first `ploidy` columns are alleles. For an all-haploid record (ploidy 1) the next
-        # column is a phase flag read from the neighbouring call (or past the buffer): never use it.
-        alleles = genotype.array(fill=NO_ALLELE)[columns, : genotype.ploidy]
-        n_alleles = (alleles != NO_ALLELE).sum(axis=1)
-        if (n_alleles > 2).any():
-            i = int(np.flatnonzero(n_alleles > 2)[0])
+        # (n_decoded, ploidy + 1): the alleles, then a 0/1 phase flag. Only the first `ploidy` columns are
+        # alleles: for an all-haploid record (ploidy 1) the flag is read from the neighbouring call (or
+        # past the buffer for the last one), so it must never be read as an allele.
+        calls = genotype.array(fill=NO_ALLELE)
+        ploidy = genotype.ploidy
+        if ploidy == 2 and calls.min() >= 0 and calls.max() <= 1:  # complete diploid calls: the common case
+            return (calls[:, 0] + calls[:, 1]).astype(np.int8), None, None
+
+        alleles = [calls[:, j] for j in range(ploidy)]
+        n_alleles = sum((a != NO_ALLELE).astype(np.int8) for a in alleles)
+        n_alt = sum((a == 1).astype(np.int8) for a in alleles)
+        missing = np.logical_or.reduce([a == MISSING_ALLELE for a in alleles])
+        over = n_alleles[columns] > 2
+        if over.any():
+            i = int(columns[np.flatnonzero(over)[0]])
             raise VCFError(
-                f"sample {self._sample(columns[i])} has a call with {n_alleles[i]} alleles at {where}; only "
-                "haploid and diploid calls are supported"
+                f"sample {self._sample(i)} has a call with {n_alleles[i]} alleles at {where}; only haploid and "
+                "diploid calls are supported"
             )
-        if alleles.max(initial=0) > 1:
-            i = int(np.flatnonzero((alleles > 1).any(axis=1))[0])
+        bad_index = np.logical_or.reduce([a > 1 for a in alleles])[columns]
+        if bad_index.any():
+            i = int(columns[np.flatnonzero(bad_index)[0]])
             raise VCFError(
-                f"sample {self._sample(columns[i])} has allele index {alleles[i].max()} at {where}, which has a "
-                "single ALT allele; fix the GT values (`bcftools norm` keeps them consistent)"
+                f"sample {self._sample(i)} has allele index {max(int(a[i]) for a in alleles)} at {where}, which "
+                "has a single ALT allele; fix the GT values (`bcftools norm` keeps them consistent)"
             )
-        missing = (alleles == MISSING_ALLELE).any(axis=1)
-        n_missing = int(missing.sum())
-        if n_missing and self.missing == "error":
+        if self.missing == "error" and missing[columns].any():
+            i = int(columns[np.flatnonzero(missing[columns])[0]])
             raise ValueError(
-                f"missing genotype call in {self.path} at {record.CHROM}:{record.POS} (sample "
-                f"{self._sample(columns[int(np.flatnonzero(missing)[0])])}); pass missing=ref to count missing "
-                "alleles as REF"
+                f"missing genotype call in {self.path} at {record.CHROM}:{record.POS} (sample {self._sample(i)}); "
+                "pass missing=ref to count missing alleles as REF"
             )
-        dosage = (alleles == 1).sum(axis=1, dtype=np.int8)
         haploid = n_alleles == 1
-        dosage[haploid] *= 2  # a haploid call is the person's only copy
-        return dosage, n_missing, int(haploid.sum())
+        return np.where(haploid, 2 * n_alt, n_alt).astype(np.int8), missing, haploid
 
     def _sample(self, column: int) -> str:
         return self._decoded[column]
