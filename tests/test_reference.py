@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
+import pysam
 import pytest
 
 from performer.data.reference import (
+    BGZF_EOF,
     N_CODE,
     ReferenceGenome,
     codes_to_one_hot,
+    compression,
     contig_aliases,
     encode_bases,
+    has_bgzf_eof,
     one_hot_encode,
     resolve_contig,
 )
@@ -160,3 +167,66 @@ def test_contig_aliases_and_resolve():
     assert resolve_contig("1", ["chr1", "1"]) == "1"  # exact spelling first
     with pytest.raises(KeyError, match="my.vcf"):
         resolve_contig("3", ["1", "2"], source="my.vcf")
+
+
+# ---------------------------------------------------------------------------------------------
+# Compressed FASTA files
+
+
+def _bgzip(path: Path, out: Path) -> Path:
+    pysam.tabix_compress(str(path), str(out), force=True)
+    return out
+
+
+def test_compression_and_bgzf_eof(fasta: Path, tmp_path: Path):
+    assert compression(fasta) == "none"
+    gz = tmp_path / "ref.fa.gz"
+    gz.write_bytes(gzip.compress(fasta.read_bytes()))
+    assert compression(gz) == "gzip"
+    bgz = _bgzip(fasta, tmp_path / "ref.fa.bgz")
+    assert compression(bgz) == "bgzf"
+    assert bgz.read_bytes().endswith(BGZF_EOF) and len(BGZF_EOF) == 28
+    assert has_bgzf_eof(bgz) and not has_bgzf_eof(gz) and not has_bgzf_eof(fasta)
+    cut = tmp_path / "cut.fa.bgz"
+    cut.write_bytes(bgz.read_bytes()[:-28])
+    assert compression(cut) == "bgzf" and not has_bgzf_eof(cut)
+    empty = tmp_path / "empty.fa"
+    empty.write_bytes(b"")
+    assert compression(empty) == "none" and not has_bgzf_eof(empty)
+
+
+def test_plain_gzip_fasta_says_bgzip(fasta: Path, tmp_path: Path):
+    gz = tmp_path / "ref.fa.gz"
+    gz.write_bytes(gzip.compress(fasta.read_bytes()))
+    with pytest.raises(ValueError) as info:
+        ReferenceGenome(gz)
+    message = str(info.value)
+    assert f"reference FASTA {gz} is compressed with gzip, not bgzip" in message
+    assert f"gunzip -c {gz} > {tmp_path / 'ref.fa'}" in message and f"| bgzip > {tmp_path / 'ref.fa'}.bgz" in message
+    # gzip data under a plain name: detected by content, and the suggested output does not overwrite it.
+    hidden = tmp_path / "hidden.fa"
+    hidden.write_bytes(gz.read_bytes())
+    with pytest.raises(ValueError, match=re.escape(f"gunzip -c {hidden} > {hidden}.plain.fa")):
+        ReferenceGenome(hidden)
+
+
+def test_truncated_or_misnamed_bgzipped_fasta(fasta: Path, tmp_path: Path):
+    bgz = _bgzip(fasta, tmp_path / "ref.fa.gz")
+    cut = tmp_path / "cut.fa.gz"
+    cut.write_bytes(bgz.read_bytes()[:-28])
+    with pytest.raises(ValueError, match=r"cut.fa.gz is truncated: it lacks the BGZF end-of-file marker"):
+        ReferenceGenome(cut)
+    misnamed = tmp_path / "bgzipped.fa"
+    misnamed.write_bytes(bgz.read_bytes())
+    with pytest.raises(ValueError, match=r"bgzipped.fa is bgzip-compressed but its name does not end in .gz"):
+        ReferenceGenome(misnamed)
+
+
+def test_bgzipped_fasta_reads_or_names_biopython(fasta: Path, tmp_path: Path):
+    bgz = _bgzip(fasta, tmp_path / "ref.fa.gz")
+    if importlib.util.find_spec("Bio") is None:
+        with pytest.raises(ImportError, match=r"BioPython.*pip install biopython.*bgzip -d"):
+            ReferenceGenome(bgz)
+    else:
+        ref = ReferenceGenome(bgz)
+        assert ref.fetch("chr22", -2, 22) == "NN" + SEQ.upper() + "NN"
