@@ -44,10 +44,26 @@ def test_batchnorm_is_frozen_in_training():
     torch.manual_seed(0)
     model = PerformerModel(build_trunk(**TINY)).train()
     bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    assert not bn.weight.requires_grad  # before any forward pass: DDP must see it frozen when it wraps the model
+    assert all(m.training for m in model.modules())  # no module in eval mode when training starts
     before = bn.running_mean.clone()
     model(one_hot_batch(4, 2048))
-    assert not bn.training and not bn.weight.requires_grad
+    assert not bn.weight.requires_grad
     assert torch.equal(bn.running_mean, before)
+
+
+def test_frozen_batchnorm_uses_running_statistics_in_both_modes():
+    torch.manual_seed(0)
+    model = PerformerModel(build_trunk(**TINY))
+    for m in model.modules():  # statistics unlike a batch's own, so batch statistics would change the output
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    x = one_hot_batch(4, 2048)
+    with torch.no_grad():
+        trained = model.train().trunk(x, return_only_embeddings=True)  # the trunk alone, without the wrapper
+        evaluated = model.eval().trunk(x, return_only_embeddings=True)
+    assert torch.equal(trained, evaluated)
 
 
 def test_pretrained_round_trip_through_save_pretrained(tmp_path):
