@@ -173,6 +173,11 @@ def test_fetch_region_is_zero_based_half_open(files):
     np.testing.assert_array_equal(reader.fetch("22", 0, 1).pos, [0])
     assert len(reader.fetch("22", 1, 3)) == 0
     np.testing.assert_array_equal(reader.fetch("22", 39, 40).pos, [39])
+    # Empty regions and windows wholly before the contig start.
+    for start, end in [(5, 5), (-10, -4), (-10, 0)]:
+        snvs = reader.fetch("22", start, end)
+        assert len(snvs) == 0 and snvs.dosage.shape == (3, 0) and snvs.skipped == Counter()
+    np.testing.assert_array_equal(reader.fetch("22", -10, 1).pos, [0])
 
 
 def test_fetch_skips_records_starting_before_region(files):
@@ -479,7 +484,7 @@ def test_truncated_vcf_and_bcf_raise_at_open(tmp_path: Path):
     shutil.copy(f"{vcf}.tbi", f"{cut}.tbi")  # the index still points past the end
     with pytest.raises(VCFError, match=r"cut.vcf.gz is truncated: it lacks the BGZF end-of-file marker") as info:
         VariantReader(cut)
-    assert "Download it again" in str(info.value) and "index" in str(info.value)
+    assert "Download or write it again" in str(info.value) and "rebuild its index" in str(info.value)
 
     bcf = tmp_path / "big.bcf"
     pysam.bcftools.view("-Ob", "-o", str(bcf), str(vcf), catch_stdout=False)

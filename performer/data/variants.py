@@ -277,8 +277,8 @@ class VariantReader:
         if kind == "bgzf" and not has_bgzf_eof(self.path):
             raise VCFError(
                 f"VCF {self.path} is truncated: it lacks the BGZF end-of-file marker, so records past the cut "
-                "would be silently missing (an interrupted download or copy?). Download it again, or "
-                "recompress it with bgzip (`bcftools view -Oz`), and rebuild its index (tabix / bcftools index)"
+                "would be silently missing (an interrupted download or copy?). Download or write it again "
+                "(bgzip, `bcftools view -Oz`/`-Ob`) and rebuild its index (tabix -p vcf / bcftools index)"
             )
         if not any(Path(f"{self.path}{ext}").exists() for ext in (".tbi", ".csi")):
             compress = f"compress it with `bgzip {self.path}`, then " if kind == "none" else ""
@@ -417,7 +417,8 @@ class VariantReader:
         skipped: Counter = Counter()
         pos, ref, alt, ids, rows = [], [], [], [], []
         missing_calls = haploid_calls = 0
-        for record in self._records(f"{contig}:{max(start, 0) + 1}-{end}"):
+        empty = end <= max(start, 0)  # a window wholly before the contig start, or of length 0
+        for record in () if empty else self._records(f"{contig}:{max(start, 0) + 1}-{end}"):
             p = record.POS - 1
             if not start <= p < end:  # records overlapping the region but starting outside it
                 continue
