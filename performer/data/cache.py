@@ -207,9 +207,9 @@ _READERS: dict[tuple, PersonalSequences] = {}
 
 def _build_chunk(fasta: str, vcf: str, samples: list[str], options: dict, root: str, regions: list[Region]) -> None:
     """Read ``regions`` and write their entries under ``root`` (runs in the caller or in a worker process)."""
-    key = (fasta, vcf, tuple(sorted(options.items())))
+    key = (fasta, vcf, tuple(sorted(options.items())), tuple(samples))
     if key not in _READERS:
-        _READERS[key] = PersonalSequences(fasta, vcf, **options)
+        _READERS[key] = PersonalSequences(fasta, vcf, **options, samples=samples)
     sequences = _READERS[key]
     for region in regions:
         _write_entry(Path(root), region, sequences.window(*region, samples))

@@ -34,12 +34,13 @@ def log_windows(windows: Sequence[PersonalWindow], gene_names: Sequence[str]) ->
     hold them. A window with no kept SNV gives every person the reference sequence, so it is worth a
     warning: a wrong VCF, a contig spelled differently, or a gene desert.
     """
-    distinct, skipped, missing, padded, empty = set(), Counter(), 0, 0, []
+    distinct, skipped, missing, haploid, padded, empty = set(), Counter(), 0, 0, 0, []
     for name, window in zip(gene_names, windows):
         snvs = window.snvs
         distinct.update(zip([snvs.chrom] * len(snvs), snvs.pos.tolist(), snvs.alt.tolist()))
         skipped.update(snvs.skipped)
         missing += snvs.missing_calls
+        haploid += snvs.haploid_calls
         if len(snvs) == 0:
             empty.append(name)
         n_bases = int(np.count_nonzero(np.asarray(window.codes) == N_CODE))
@@ -63,11 +64,12 @@ def log_windows(windows: Sequence[PersonalWindow], gene_names: Sequence[str]) ->
         )
     log.info(
         "%d windows: %d distinct SNVs kept; skipped records (summed over windows): %s; missing calls counted "
-        "as REF (summed over windows): %d; windows with N: %d",
+        "as REF: %d; haploid calls (ALT = dosage 2): %d (both summed over windows); windows with N: %d",
         len(windows),
         len(distinct),
         dict(skipped) or "none",
         missing,
+        haploid,
         padded,
     )
 

@@ -2,7 +2,7 @@
 
 At a biallelic SNV where a person carries ``d`` ALT alleles (``d`` in {0, 1, 2}) the REF channel is
 ``1 - d/2`` and the ALT channel ``d/2``; every other position is the reference one-hot
-(ARCHITECTURE.md, "personal encoding"; Drusinsky et al., Methods). This equals the mean of the
+(Drusinsky et al., Methods; docs/architecture.md). This equals the mean of the
 one-hot encodings of the person's two haplotypes (``bcftools consensus -H 1`` and ``-H 2``) for
 phased genotypes, and the mean of the paper's two consensus sequences (hom-ALT only, het + hom-ALT)
 for unphased ones.
@@ -76,6 +76,7 @@ class PersonalSequences:
         fasta_path: reference FASTA (indexed by pyfaidx if needed).
         vcf_path: bgzipped, indexed VCF (or BCF) with the people's genotypes.
         strict, pass_only, missing: passed to :class:`~performer.data.variants.VariantReader`.
+        samples: decode only these VCF samples (faster on large VCFs); default every sample.
 
     Example:
         >>> seqs = PersonalSequences("reference.fa", "genotypes.vcf.gz")
@@ -91,15 +92,16 @@ class PersonalSequences:
         strict: bool = True,
         pass_only: bool = True,
         missing: str = "ref",
+        samples: list[str] | None = None,
     ):
         self.reference = ReferenceGenome(fasta_path)
         self.variants = VariantReader(
-            vcf_path, reference=self.reference, strict=strict, pass_only=pass_only, missing=missing
+            vcf_path, reference=self.reference, strict=strict, pass_only=pass_only, missing=missing, samples=samples
         )
 
     @property
     def samples(self) -> list[str]:
-        """Sample names of the VCF, in file order."""
+        """Sample names this reader decodes (``samples`` as given, else the VCF's in file order)."""
         return self.variants.samples
 
     def window(self, chrom: str, start: int, end: int, samples: list[str] | None = None) -> PersonalWindow:
