@@ -86,8 +86,8 @@ def compare_with_one_process(ddp_run, one_run):
 def test_one_gene_on_four_ranks_matches_one_process(tiny_cohort, tmp_path):
     """1 gene, 6 tune and 6 test people in batches of 4: ranks 2 and 3 get only padding."""
     common = [f"data.root={tiny_cohort}", *TINY_MODEL, "gene=BTNL3", "logger=none"]
-    common += ["batch_size=4", "accumulate=1", "eval_batch_size=4"]
-    run_train(tmp_path / "ddp", *common, "max_epochs=2", *FOUR_RANKS, env=ONE_THREAD)
+    common += ["batch_size=4", "trainer.accumulate_grad_batches=1", "eval_batch_size=4"]
+    run_train(tmp_path / "ddp", *common, "trainer.max_epochs=2", *FOUR_RANKS, env=ONE_THREAD)
     summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
     assert summary["best_epoch"] in (0, 1)
     splits = {s: (tmp_path / "ddp" / "splits" / f"{s}.txt").read_text().split() for s in ("tune", "test")}
@@ -103,8 +103,14 @@ def test_one_gene_on_four_ranks_matches_one_process(tiny_cohort, tmp_path):
 def test_fewer_genes_than_ranks_matches_one_process(tiny_cohort, tmp_path):
     """2 training genes and 1 held-out gene, one tune batch each, on 4 ranks: rank 3 gets only padding."""
     common = [f"data.root={tiny_cohort}", *TINY_MODEL, "experiment=multi_gene", "genes=[BTNL3,ZFP57]"]
-    common += ["eval_genes=[PPIF]", "logger=none", "batch_size=8", "accumulate=1", "eval_batch_size=8"]
-    run_train(tmp_path / "ddp", *common, "max_epochs=1", *FOUR_RANKS, env=ONE_THREAD)
+    common += [
+        "eval_genes=[PPIF]",
+        "logger=none",
+        "batch_size=8",
+        "trainer.accumulate_grad_batches=1",
+        "eval_batch_size=8",
+    ]
+    run_train(tmp_path / "ddp", *common, "trainer.max_epochs=1", *FOUR_RANKS, env=ONE_THREAD)
     metrics = pd.read_csv(tmp_path / "ddp" / "metrics_tune.csv")
     assert dict(zip(metrics["gene"], metrics["gene_set"])) == {"BTNL3": "HOP", "ZFP57": "HOP", "PPIF": "HOGP"}
     assert (metrics["n_people"] == 6).all()

@@ -19,7 +19,7 @@ from performer.evaluation.evaluate import Run, run_datamodule, summary_table
 from performer.model import build_trunk
 from performer.run import build_datamodule
 
-FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "max_epochs=1", "logger=none"]
+FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "trainer.max_epochs=1", "logger=none"]
 
 
 def run_evaluate(*overrides: str) -> subprocess.CompletedProcess:
