@@ -143,3 +143,33 @@ def test_a_window_without_snvs_is_named_in_a_warning(tiny_cohort, tmp_path, capl
         log_windows(windows, ["GENE_A", "GENE_B"])
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "GENE_A" in warnings[0] and "GENE_B" not in warnings[0]
+
+
+def test_overlapping_windows_count_each_record_once(tmp_path, caplog):
+    from performer.data.simulate import simulate_scale_cohort
+
+    cohort = simulate_scale_cohort(
+        tmp_path / "scale",
+        n_people=30,
+        n_genes=2,
+        window_bp=20_000,
+        x_fraction=0.5,
+        indel_fraction=0.2,
+        missing_rate=0.02,
+        mutation_rate=1.5e-7,
+    )
+    genes = read_gene_table(cohort / "genes.tsv")
+    chrom, tss = genes.iloc[-1]["chrom"], int(genes.iloc[-1]["tss"])  # the chrX gene: haploid calls too
+    union = (chrom, tss - 8_000, tss + 8_000)
+    halves = [(chrom, tss - 8_000, tss + 4_000), (chrom, tss - 4_000, tss + 8_000)]  # overlap 8 kb
+    cache = make_cache(cohort, tmp_path / "cache")
+    cache.build([union, *halves])
+    whole = cache.load(union).snvs
+    assert whole.missing_calls > 0 and whole.haploid_calls > 0 and whole.skipped["indel"] > 0
+    with caplog.at_level(logging.INFO, logger="performer.data.dataset"):
+        log_windows([cache.load(r) for r in halves], ["A", "B"])
+    message = caplog.records[-1].getMessage()
+    assert f"{len(whole)} distinct SNVs kept" in message
+    assert f"'indel': {whole.skipped['indel']}" in message
+    assert f"missing calls counted as REF: {whole.missing_calls};" in message
+    assert f"haploid calls (ALT = dosage 2): {whole.haploid_calls};" in message

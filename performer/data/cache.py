@@ -12,9 +12,10 @@ Layout (``<cache dir>/<cohort key>/``)::
     <chrom>_<start>_<end>/    one entry per window (0-based half-open, bp), shared by every gene and run
         codes.npy             uint8 (L,): reference base codes, 0-3 = A,C,G,T, 4 = N (memory-mapped)
         dosage.npy            int8 (n_people, n_snvs): ALT dosages (memory-mapped)
-        snvs.npy              structured (n_snvs,): pos int64 (0-based), ref and alt uint8 base codes
+        snvs.npy              structured (n_snvs,): pos int64 (0-based), ref and alt uint8 base codes,
+                              missing and haploid calls int32
         ids.txt               SNV IDs, one per line (read only when asked for)
-        meta.json             contig spellings, skipped records by reason, missing and haploid calls
+        meta.json             contig spellings, skipped records (counts and positions) by reason
 
 The cohort key is a hash of the VCF's and FASTA's resolved path, size and modification time, the
 people (VCF sample names, in dosage-row order) and the reader options (``strict``, ``pass_only``,
@@ -46,7 +47,7 @@ from performer.data.variants import SNVs
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-SNV_DTYPE = np.dtype([("pos", "<i8"), ("ref", "u1"), ("alt", "u1")])
+SNV_DTYPE = np.dtype([("pos", "<i8"), ("ref", "u1"), ("alt", "u1"), ("missing", "<i4"), ("haploid", "<i4")])
 
 Region = tuple[str, int, int]
 """A window: contig (as the expression file spells it), 0-based start and end (half-open), in bp."""
@@ -187,7 +188,11 @@ class WindowCache:
             dosage=dosage,
             samples=self.samples,
             skipped=Counter(meta["skipped"]),
-            **meta["calls"],
+            missing_calls=int(snv_table["missing"].sum()),
+            haploid_calls=int(snv_table["haploid"].sum()),
+            missing_per_snv=snv_table["missing"],
+            haploid_per_snv=snv_table["haploid"],
+            skipped_pos=meta["skipped_pos"],
         )
         codes = np.load(folder / "codes.npy", mmap_mode="r")
         return PersonalWindow(meta["chrom"], region[1], region[2], codes, snvs)
@@ -223,12 +228,17 @@ def _write_entry(root: Path, region: Region, window: PersonalWindow) -> None:
         snvs = window.snvs
         table = np.empty(len(snvs), SNV_DTYPE)
         table["pos"], table["ref"], table["alt"] = snvs.pos, snvs.ref, snvs.alt
+        table["missing"], table["haploid"] = snvs.missing_per_snv, snvs.haploid_per_snv
         np.save(tmp / "snvs.npy", table)
         np.save(tmp / "codes.npy", np.asarray(window.codes, np.uint8))
         np.save(tmp / "dosage.npy", np.ascontiguousarray(snvs.dosage, np.int8))
         (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in snvs.ids))
-        calls = {name: int(getattr(snvs, name)) for name in ("missing_calls", "haploid_calls") if hasattr(snvs, name)}
-        meta = {"chrom": window.chrom, "vcf_chrom": snvs.chrom, "skipped": dict(snvs.skipped), "calls": calls}
+        meta = {
+            "chrom": window.chrom,
+            "vcf_chrom": snvs.chrom,
+            "skipped": dict(snvs.skipped),
+            "skipped_pos": snvs.skipped_pos,
+        }
         (tmp / "meta.json").write_text(json.dumps(meta) + "\n")  # written last: its presence marks the entry done
         try:
             os.rename(tmp, final)

@@ -30,18 +30,21 @@ def tss_window(tss: int, window_bp: int) -> tuple[int, int]:
 def log_windows(windows: Sequence[PersonalWindow], gene_names: Sequence[str]) -> None:
     """Log what the windows hold: ``N`` bases per gene, genes without SNVs (a warning), and totals.
 
-    SNVs are counted once each (by contig, position and alleles) however many overlapping windows
-    hold them. A window with no kept SNV gives every person the reference sequence, so it is worth a
-    warning: a wrong VCF, a contig spelled differently, or a gene desert.
+    Kept SNVs, skipped records, missing and haploid calls are counted once per record (by contig,
+    position and allele or skip reason) however many overlapping windows hold it. A window with no
+    kept SNV gives every person the reference sequence, so it is worth a warning: a wrong VCF, a
+    contig spelled differently, or a gene desert.
     """
-    distinct, skipped, missing, haploid, padded, empty = set(), Counter(), 0, 0, 0, []
+    calls, skipped, padded, empty = {}, set(), 0, []
     for name, window in zip(gene_names, windows):
         snvs = window.snvs
-        distinct.update(zip([snvs.chrom] * len(snvs), snvs.pos.tolist(), snvs.alt.tolist()))
-        skipped.update(snvs.skipped)
-        missing += snvs.missing_calls
-        haploid += snvs.haploid_calls
-        if len(snvs) == 0:
+        n = len(snvs)
+        missing = snvs.missing_per_snv if snvs.missing_per_snv is not None else np.zeros(n, np.int32)
+        haploid = snvs.haploid_per_snv if snvs.haploid_per_snv is not None else np.zeros(n, np.int32)
+        keys = zip([snvs.chrom] * n, snvs.pos.tolist(), snvs.alt.tolist())
+        calls.update(zip(keys, zip(missing.tolist(), haploid.tolist())))
+        skipped.update((snvs.chrom, p, reason) for reason, where in snvs.skipped_pos.items() for p in where)
+        if n == 0:
             empty.append(name)
         n_bases = int(np.count_nonzero(np.asarray(window.codes) == N_CODE))
         if n_bases:
@@ -63,13 +66,13 @@ def log_windows(windows: Sequence[PersonalWindow], gene_names: Sequence[str]) ->
             ", ..." if len(empty) > 20 else "",
         )
     log.info(
-        "%d windows: %d distinct SNVs kept; skipped records (summed over windows): %s; missing calls counted "
-        "as REF: %d; haploid calls (ALT = dosage 2): %d (both summed over windows); windows with N: %d",
+        "%d windows: %d distinct SNVs kept; distinct records skipped: %s; missing calls counted as REF: %d; "
+        "haploid calls (ALT = dosage 2): %d; windows with N: %d",
         len(windows),
-        len(distinct),
-        dict(skipped) or "none",
-        missing,
-        haploid,
+        len(calls),
+        dict(Counter(reason for _, _, reason in skipped)) or "none",
+        sum(m for m, _ in calls.values()),
+        sum(h for _, h in calls.values()),
         padded,
     )
 

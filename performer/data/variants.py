@@ -89,6 +89,9 @@ class SNVs:
         skipped: records skipped in the region, counted by reason (see the module docstring).
         missing_calls: genotype calls with a missing allele, counted as REF (``missing="ref"``).
         haploid_calls: genotype calls with a single allele (``0``, ``1``, ``.``), read as dosage 0/2.
+        missing_per_snv, haploid_per_snv: int32 ``(n_snvs,)``, the same two counts per SNV (None when
+            not recorded), so that windows that overlap can be counted once per SNV.
+        skipped_pos: 0-based positions of the skipped records, by reason.
     """
 
     chrom: str
@@ -101,6 +104,9 @@ class SNVs:
     skipped: Counter = field(default_factory=Counter)
     missing_calls: int = 0
     haploid_calls: int = 0
+    missing_per_snv: np.ndarray | None = None
+    haploid_per_snv: np.ndarray | None = None
+    skipped_pos: dict[str, list[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -118,6 +124,9 @@ class SNVs:
             skipped=self.skipped,
             missing_calls=self.missing_calls,
             haploid_calls=self.haploid_calls,
+            missing_per_snv=None if self.missing_per_snv is None else self.missing_per_snv[keep],
+            haploid_per_snv=None if self.haploid_per_snv is None else self.haploid_per_snv[keep],
+            skipped_pos=self.skipped_pos,
         )
 
     def allele_frequency(self) -> np.ndarray:
@@ -415,8 +424,8 @@ class VariantReader:
 
     def _read(self, contig: str, start: int, end: int, columns: np.ndarray, sample_names: list[str]) -> SNVs:
         skipped: Counter = Counter()
-        pos, ref, alt, ids, rows = [], [], [], [], []
-        missing_calls = haploid_calls = 0
+        skipped_pos: dict[str, list[int]] = {}
+        pos, ref, alt, ids, rows, missing_per_snv, haploid_per_snv = [], [], [], [], [], [], []
         empty = end <= max(start, 0)  # a window wholly before the contig start, or of length 0
         for record in () if empty else self._records(f"{contig}:{max(start, 0) + 1}-{end}"):
             p = record.POS - 1
@@ -425,11 +434,11 @@ class VariantReader:
             reason = _skip_reason(record, self.pass_only)
             if reason is not None:
                 skipped[reason] += 1
+                skipped_pos.setdefault(reason, []).append(p)
                 continue
             dosage, missing, haploid = self._dosage(record, columns)
-            if missing is not None:
-                missing_calls += int(missing[columns].sum())
-                haploid_calls += int(haploid[columns].sum())
+            missing_per_snv.append(0 if missing is None else int(missing[columns].sum()))
+            haploid_per_snv.append(0 if haploid is None else int(haploid[columns].sum()))
             pos.append(p)
             ref.append(record.REF.upper())
             alt.append(record.ALT[0].upper())
@@ -444,8 +453,11 @@ class VariantReader:
             dosage=np.stack(rows, axis=1)[columns] if rows else np.zeros((len(columns), 0), np.int8),
             samples=sample_names,
             skipped=skipped,
-            missing_calls=missing_calls,
-            haploid_calls=haploid_calls,
+            missing_calls=sum(missing_per_snv),
+            haploid_calls=sum(haploid_per_snv),
+            missing_per_snv=np.array(missing_per_snv, dtype=np.int32),
+            haploid_per_snv=np.array(haploid_per_snv, dtype=np.int32),
+            skipped_pos=skipped_pos,
         )
 
     def _dosage(
@@ -517,6 +529,7 @@ class VariantReader:
                 "use the same genome build, or set strict=false to skip mismatching SNVs"
             )
         snvs.skipped["ref_mismatch"] += len(bad)
+        snvs.skipped_pos.setdefault("ref_mismatch", []).extend(snvs.pos[bad].tolist())
         return snvs.subset(np.setdiff1d(np.arange(len(snvs)), bad))
 
     def _check_shared_positions(self, snvs: SNVs) -> None:
