@@ -10,8 +10,8 @@ shuffling); tune and test people are only ever predicted (:func:`rows_by_gene` o
 datasets: the same people and targets the fine-tuned model is scored on).
 
 The model is per gene, so every gene of ``dm.gene_ids`` is fitted on its own train people, including
-held-out (HOGP) evaluation genes that the fine-tuned model never trained on; genes without tune/test
-people (training-only genes) get coefficients but no predictions.
+held-out (HOGP) evaluation genes that the fine-tuned model never trained on; every gene with tune/test
+people is predicted (the tune and test sets hold the training genes and the held-out genes).
 
 Cases without an elastic net, each recorded in the ``status`` column of the metrics and logged:
 

@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
@@ -160,7 +160,10 @@ class WindowCache:
             _build_chunk(*args, todo)
         else:
             chunks = [todo[i::workers] for i in range(workers)]
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            # fork: workers start at once and need nothing from the parent but the arguments; each opens
+            # its own readers (_forget_readers), never sharing an htslib file handle with the parent.
+            context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_forget_readers) as pool:
                 for future in [pool.submit(_build_chunk, *args, chunk) for chunk in chunks]:
                     future.result()
         log.info("window cache: %d windows written in %.1f s", len(todo), time.perf_counter() - started)
@@ -208,6 +211,10 @@ class WindowCache:
 
 
 _READERS: dict[tuple, PersonalSequences] = {}
+
+
+def _forget_readers() -> None:
+    _READERS.clear()
 
 
 def _build_chunk(fasta: str, vcf: str, samples: list[str], options: dict, root: str, regions: list[Region]) -> None:

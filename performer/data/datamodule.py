@@ -180,20 +180,24 @@ class PerformerDataModule(L.LightningDataModule):
 
         self.windows = self._cache.windows(self.regions, self.read_workers)
         log_windows(self.windows, self.gene_names)
-        row = {p: i for i, p in enumerate(self.people)}
-        split_genes = {"train": set(self.train_gene_ids), "tune": set(self.gene_ids), "test": set(self.gene_ids)}
+        # one (genes x people) copy of the expression; training genes are the first rows
+        expression = self.cohort.expression.values.loc[self.gene_ids, self.people].to_numpy(np.float64)
+        column = {p: i for i, p in enumerate(self.people)}
         for split in SPLITS:
-            gene, person, target = [], [], []
-            for g, gene_id in enumerate(self.gene_ids):
-                if gene_id not in split_genes[split]:
-                    continue
-                values = self.cohort.targets(gene_id, self.split[split])
-                gene.append(np.full(len(values), g))
-                person.append([row[p] for p in values.index])
-                target.append(values.to_numpy())
-            self.datasets[split] = GenePeopleDataset(
-                self.windows, np.concatenate(gene), np.concatenate(person), np.concatenate(target)
-            )
+            people = np.array([column[p] for p in self.split[split]], dtype=np.int64)
+            values = expression[: len(self.train_gene_ids) if split == "train" else len(self.gene_ids)][:, people]
+            known = ~np.isnan(values)
+            if not known.all():
+                with_nan = np.flatnonzero(~known.all(axis=1))
+                log.warning(
+                    "%s people: %d expression values are NaN and left out, in %d genes: %s",
+                    split,
+                    int((~known).sum()),
+                    len(with_nan),
+                    ", ".join(self.gene_names[g] for g in with_nan[:10]) + (", ..." if len(with_nan) > 10 else ""),
+                )
+            gene, j = np.nonzero(known)  # gene by gene, people in split order
+            self.datasets[split] = GenePeopleDataset(self.windows, gene, people[j], values[gene, j])
         log.info("%d genes; items per split: %s", len(self.gene_ids), {s: len(d) for s, d in self.datasets.items()})
 
     def _replicas(self) -> tuple[int, int]:
