@@ -48,12 +48,14 @@ def sweep(tiny_cohort, tmp_path_factory):
     return sweep_dir
 
 
+@pytest.mark.slow  # the sweep fixture trains 4 runs
 def test_sweep_writes_the_predictable_tree(sweep):
     for gene in ("BTNL3", "ZFP57"):
         for fold in (0, 1):
             assert (sweep / gene / f"fold{fold}" / "summary.json").exists()
 
 
+@pytest.mark.slow  # the sweep fixture trains 4 runs
 def test_evaluation_table_matches_scipy_and_sklearn(sweep):
     run_evaluate(f"runs={sweep}", "baseline=elastic_net")
     table = pd.read_csv(sweep / "evaluation" / "evaluation.csv")
@@ -84,6 +86,7 @@ def test_evaluation_table_matches_scipy_and_sklearn(sweep):
         assert (sweep / "evaluation" / name).stat().st_size > 0
 
 
+@pytest.mark.slow  # the sweep fixture trains 4 runs
 def test_finished_runs_in_a_sweep_are_skipped(sweep, tiny_cohort):
     before = (sweep / "BTNL3" / "fold0" / "checkpoints" / "best.ckpt").stat().st_mtime_ns
     run_train(sweep / "BTNL3" / "fold0", "gene=BTNL3", "fold=0", f"data.root={tiny_cohort}", *FAST)
@@ -217,6 +220,7 @@ def test_slurm_launcher_composes():
     assert launcher.gpus_per_node == 1 and launcher.tasks_per_node == 1
 
 
+@pytest.mark.slow  # the sweep fixture trains 4 runs
 def test_interpretation_of_a_sweep(sweep):
     run_evaluate("task=ism", f"runs={sweep}", "k=3")
     out = sweep / "evaluation" / "interpretation"
@@ -241,6 +245,7 @@ def test_interpretation_of_a_sweep(sweep):
     assert truth["ism_auroc"].between(0, 1).all()
 
 
+@pytest.mark.slow  # the sweep fixture trains 4 runs
 def test_pretrained_enformer_ism(sweep, tmp_path):
     torch.manual_seed(0)
     build_trunk(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, keep_heads=True).save_pretrained(

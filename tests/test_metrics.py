@@ -161,6 +161,7 @@ class KeepEpochTables(Callback):
         self.logged.append({k: float(v) for k, v in trainer.callback_metrics.items() if "/mean_" in k})
 
 
+@pytest.mark.slow
 def test_selection_uses_training_genes_only(tiny_cohort, tmp_path):
     """``val/mean_r2`` (early stopping, best checkpoint) averages the training genes; held-out genes are apart."""
     datamodule = PerformerDataModule(
