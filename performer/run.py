@@ -1,22 +1,34 @@
 """Training and evaluation runs from a composed Hydra config: the wiring behind ``train.py``.
 
-A run directory holds ``config.yaml`` (resolved), ``splits/`` (the people used), ``metrics.csv`` (per
-epoch and gene: tune PCC, R^2, MSE, loss, and the epoch's train loss), ``predictions_tune.csv`` and
-``predictions_test.csv`` (per person, from the best checkpoint), ``metrics_tune.csv`` and
-``metrics_test.csv`` (per gene), ``checkpoints/best.ckpt`` (+ ``last.ckpt``) and ``summary.json``,
-whose presence marks the run as finished.
+A run directory (layout: :class:`RunFiles`) holds ``config.yaml`` (resolved), ``splits/`` (the people
+used), ``metrics.csv`` (one row per validated epoch and gene: tune PCC, R^2, MSE, loss, and the epoch's
+mean train loss), ``predictions_tune.csv`` and ``predictions_test.csv`` (per person, from the best
+checkpoint), ``metrics_tune.csv`` and ``metrics_test.csv`` (per gene), ``checkpoints/best.ckpt`` (the
+best epoch's weights and hyperparameters, no optimiser state), ``checkpoints/last.ckpt`` (the full
+resume state, while a run is unfinished or with ``keep_resume_state=true``) and ``summary.json``, whose
+presence marks the run as finished.
+
+Lightning's own settings (epochs, accumulation, clipping, precision, devices, validation interval...)
+come from ``cfg.trainer`` and go to ``L.Trainer(**cfg.trainer)`` unchanged, except ``precision: auto``
+(see :func:`trainer_precision`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import netrc
 import os
+import random
+import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import lightning as L
+import numpy as np
 import pandas as pd
 import torch
+from hydra.types import RunMode
 from hydra.utils import to_absolute_path
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, WandbLogger
@@ -29,6 +41,48 @@ from performer.model.module import PerformerModule
 log = logging.getLogger(__name__)
 
 SUMMARY_FILE = "summary.json"
+
+LEGACY_KEYS = {
+    "max_epochs": "trainer.max_epochs",
+    "accumulate": "trainer.accumulate_grad_batches",
+    "gradient_clip_val": "trainer.gradient_clip_val",
+    "log_every_n_steps": "trainer.log_every_n_steps",
+    "check_val_every_n_epoch": "trainer.check_val_every_n_epoch",
+}
+"""Top-level keys of older configs and the ``trainer`` keys that replaced them."""
+
+CODE_OWNED_TRAINER_ARGS = ("logger", "callbacks", "default_root_dir", "use_distributed_sampler", "enable_checkpointing")
+"""``L.Trainer`` arguments that :func:`build_trainer` sets itself; ``cfg.trainer`` may not set them."""
+
+
+class RunFiles:
+    """The layout of a run directory: every file a run writes is named here and nowhere else.
+
+    Args:
+        root: the run directory.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.config = self.root / "config.yaml"
+        self.summary = self.root / SUMMARY_FILE
+        self.epoch_metrics = self.root / "metrics.csv"
+        self.splits = self.root / "splits"
+        self.checkpoints = self.root / "checkpoints"
+        self.best = self.checkpoints / "best.ckpt"
+        self.last = self.checkpoints / "last.ckpt"
+
+    def predictions(self, split: str) -> Path:
+        """Per-person predictions of the best checkpoint on ``split`` (``tune`` or ``test``)."""
+        return self.root / f"predictions_{split}.csv"
+
+    def gene_metrics(self, split: str) -> Path:
+        """Per-gene metrics of the best checkpoint on ``split`` (``tune`` or ``test``)."""
+        return self.root / f"metrics_{split}.csv"
+
+    def results(self) -> list[Path]:
+        """The files of a finished run's final evaluation, ``summary.json`` first (the 'finished' marker)."""
+        return [self.summary, *(f(s) for f in (self.predictions, self.gene_metrics) for s in ("tune", "test"))]
 
 
 def gene_list(gene: str | None, genes) -> list[str] | None:
@@ -63,7 +117,63 @@ def gene_set_name(gene: str | None, genes) -> str:
     return genes[0] if len(genes) == 1 else f"{genes[0]}+{len(genes) - 1}"
 
 
+def gpus_per_node(devices) -> int:
+    """``trainer.devices`` as the GPUs (and DDP tasks) per node of a SLURM DDP job (``hydra/launcher=slurm_ddp``).
+
+    Raises:
+        ValueError: ``devices`` is not a positive number (e.g. ``auto``).
+    """
+    if isinstance(devices, bool) or not str(devices).isdigit() or int(devices) < 1:
+        raise ValueError(
+            f"hydra/launcher=slurm_ddp starts one task per GPU and needs trainer.devices=<GPUs per node> as a number, "
+            f"not {devices!r}: e.g. trainer.devices=8"
+        )
+    return int(devices)
+
+
 OmegaConf.register_new_resolver("gene_set", gene_set_name, replace=True)
+OmegaConf.register_new_resolver("gpus_per_node", gpus_per_node, replace=True)
+
+
+def silence_known_warnings() -> None:
+    """Hide warnings that every run would print and that need no action (the one place that filters any).
+
+    * torch >= 2.10 deprecates ``LeafSpec``, which Lightning's own pytree helper still instantiates at each
+      step: nothing a Lightning user can change.
+    """
+    warnings.filterwarnings(
+        "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning
+    )
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Reject settings that moved into the ``trainer`` group or that the code sets itself.
+
+    Raises:
+        ValueError: a top-level ``max_epochs``, ``accumulate``, ... (now ``trainer.max_epochs``, ...), or a
+            ``trainer`` key among :data:`CODE_OWNED_TRAINER_ARGS`.
+    """
+    moved = [f"{key} -> {new}" for key, new in LEGACY_KEYS.items() if key in cfg]
+    if moved:
+        raise ValueError(
+            f"Lightning's settings live in the trainer group now: rename {', '.join(moved)} "
+            "(e.g. trainer.max_epochs=5 on the command line, or 'trainer: {max_epochs: 5}' in an experiment config)"
+        )
+    owned = [key for key in CODE_OWNED_TRAINER_ARGS if key in cfg.trainer]
+    if owned:
+        raise ValueError(f"trainer.{owned[0]} is set by performer.run.build_trainer; remove it from the config")
+
+
+def accumulation(cfg: DictConfig) -> int:
+    """Micro-batches per optimiser step: ``cfg.trainer.accumulate_grad_batches`` (Lightning's default 1).
+
+    The same number drives Lightning's gradient accumulation and the same-gene sampler, which must
+    agree. Run configs written before the setting moved into ``trainer`` hold it as ``accumulate``.
+    """
+    value = OmegaConf.select(cfg, "trainer.accumulate_grad_batches", default=None)
+    if value is None:
+        value = cfg.get("accumulate", 1)
+    return int(value)
 
 
 def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
@@ -83,7 +193,7 @@ def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
         train_fraction=cfg.train_fraction,
         window_bp=cfg.model.window_bp,
         batch_size=cfg.batch_size,
-        accumulate=cfg.accumulate,
+        accumulate=accumulation(cfg),
         eval_batch_size=cfg.eval_batch_size,
         fold=cfg.fold,
         n_folds=cfg.n_folds,
@@ -110,17 +220,66 @@ def build_module(cfg: DictConfig) -> PerformerModule:
     return module
 
 
+WANDB_HOST = "https://api.wandb.ai"
+
+
+def wandb_credentials() -> str | None:
+    """Where W&B credentials are, without contacting the server: ``WANDB_API_KEY``, an identity token
+    file, or a netrc entry for the W&B host (``WANDB_BASE_URL``, default ``api.wandb.ai``) as
+    ``wandb login`` writes it; None when there are none.
+
+    Uses wandb's own netrc reader (``$NETRC``, else ``~/.netrc``) when the installed wandb has one,
+    else Python's ``netrc`` module on ``~/.netrc``. A malformed entry counts as none (with a warning).
+    """
+    for variable in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE"):
+        if os.environ.get(variable):
+            return variable
+    host = os.environ.get("WANDB_BASE_URL") or WANDB_HOST
+    try:
+        from wandb.sdk.lib.wbauth import read_netrc_auth
+    except ImportError:  # wandb releases without wbauth: read the file ourselves
+        path = Path(os.environ.get("NETRC") or "~/.netrc").expanduser()
+        try:
+            entry = netrc.netrc(str(path)).authenticators(urlsplit(host).netloc)
+        except (FileNotFoundError, netrc.NetrcParseError, OSError):
+            return None
+        return str(path) if entry and entry[2] else None
+    try:
+        key = read_netrc_auth(host=host)
+    except Exception as error:  # wandb.errors.AuthenticationError: a key in the wrong format
+        log.warning("ignoring W&B credentials in netrc: %s", error)
+        return None
+    return "netrc (~/.netrc or $NETRC; written by `wandb login`)" if key else None
+
+
+def wandb_mode(offline: bool | None = None) -> tuple[str, str]:
+    """The W&B mode of a run and why: ``(mode, reason)``, ``mode`` one of online, offline, disabled.
+
+    ``logger.offline`` (``offline``) decides when set; else ``WANDB_MODE``; else online when
+    :func:`wandb_credentials` finds credentials, offline otherwise.
+    """
+    if offline is not None:
+        return ("offline" if offline else "online"), f"logger.offline={str(bool(offline)).lower()}"
+    env = os.environ.get("WANDB_MODE")
+    if env:
+        return {"dryrun": "offline", "run": "online"}.get(env, env), f"WANDB_MODE={env}"
+    source = wandb_credentials()
+    if source:
+        return "online", f"credentials from {source}"
+    return "offline", "no W&B credentials: run `wandb login` (or set WANDB_API_KEY) to log online"
+
+
 def build_logger(cfg: DictConfig, run_dir: Path):
-    """W&B (offline unless an API key or WANDB_MODE says otherwise), CSV, or no logger."""
+    """W&B (mode from :func:`wandb_mode`, named in one INFO line), CSV, or no logger."""
     kind = cfg.logger.name
     if kind == "none":
         return False
     if kind == "csv":
         return CSVLogger(save_dir=str(run_dir), name="csv_logs")
     if kind == "wandb":
-        offline = cfg.logger.offline
-        if offline is None:
-            offline = "WANDB_API_KEY" not in os.environ and os.environ.get("WANDB_MODE") != "online"
+        mode, reason = wandb_mode(cfg.logger.offline)
+        where = f" (files under {run_dir / 'wandb'})" if mode == "offline" else ""
+        log.info("W&B logging %s: %s%s", mode, reason, where)
         return WandbLogger(
             project=cfg.logger.project,
             entity=cfg.logger.entity,
@@ -128,7 +287,7 @@ def build_logger(cfg: DictConfig, run_dir: Path):
             group=f"{cfg.experiment_name}/{gene_set_name(cfg.gene, cfg.genes)}",
             tags=[cfg.experiment_name, cfg.data.name, f"fold{cfg.fold}"],
             save_dir=str(run_dir),
-            offline=offline,
+            offline=mode == "offline",
             config=OmegaConf.to_container(cfg, resolve=True),
         )
     raise ValueError(f"logger.name={kind!r}: choose wandb, csv or none")
@@ -142,14 +301,34 @@ def trainer_precision(precision: str) -> str:
 
 
 class EpochMetricsWriter(Callback):
-    """Appends each epoch's per-gene tune metrics and the epoch's mean train loss to ``metrics.csv``."""
+    """Appends each validated epoch's per-gene tune metrics and that epoch's mean train loss to ``metrics.csv``.
+
+    Only epochs that ran validation get rows (``trainer.check_val_every_n_epoch``), under their own
+    epoch number. The rows are written at the end of the training epoch, when Lightning has the epoch's
+    mean train loss and just before the resume checkpoint of that epoch is saved. A resumed run first
+    drops rows from epochs that its checkpoint did not reach (written before a kill), then appends.
+    """
 
     def __init__(self, path: Path):
         self.path = path
+        self._validated_epoch: int | None = None
+
+    def on_train_start(self, trainer: L.Trainer, module: PerformerModule) -> None:
+        if trainer.is_global_zero and self.path.exists():
+            table = pd.read_csv(self.path)
+            kept = table[table["epoch"] < trainer.current_epoch]
+            if len(kept) < len(table):
+                dropped = len(table) - len(kept)
+                log.info("%s: dropping %d rows of epochs past the resumed checkpoint", self.path, dropped)
+                kept.to_csv(self.path, index=False)
+
+    def on_validation_end(self, trainer: L.Trainer, module: PerformerModule) -> None:
+        if trainer.state.fn == "fit" and not trainer.sanity_checking:
+            self._validated_epoch = trainer.current_epoch
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: PerformerModule) -> None:
         metrics = module.gene_metrics.get("fit")
-        if not trainer.is_global_zero or metrics is None:
+        if not trainer.is_global_zero or metrics is None or self._validated_epoch != trainer.current_epoch:
             return
         train_loss = trainer.callback_metrics.get("train/loss_epoch")
         table = name_genes(metrics, trainer.datamodule)
@@ -157,6 +336,35 @@ class EpochMetricsWriter(Callback):
         table.insert(1, "split", "tune")
         table["train_loss"] = float(train_loss) if train_loss is not None else float("nan")
         table.to_csv(self.path, mode="a", header=not self.path.exists(), index=False)
+
+
+class RandomState(Callback):
+    """Saves the global random generators (Python, NumPy, torch CPU and this rank's CUDA device) in checkpoints
+    and restores them on resume, so that dropout draws after a resume are those of an uninterrupted run.
+
+    Lightning checkpoints do not hold them. Every rank seeds them identically, so rank 0's state is
+    everyone's. (The same-gene sampler draws from ``(seed, epoch)`` and needs nothing.)
+    """
+
+    def state_dict(self) -> dict:
+        # plain Python values and tensors only: Lightning loads checkpoints with torch.load(weights_only=True)
+        kind, keys, position, has_gauss, gauss = np.random.get_state()
+        state = {
+            "python": random.getstate(),
+            "numpy": [kind, keys.tolist(), int(position), int(has_gauss), float(gauss)],
+            "torch": torch.get_rng_state(),
+        }
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state["cuda"] = torch.cuda.get_rng_state()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        random.setstate(state["python"])
+        kind, keys, position, has_gauss, gauss = state["numpy"]
+        np.random.set_state((kind, np.array(keys, dtype=np.uint32), position, has_gauss, gauss))
+        torch.set_rng_state(state["torch"])
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state(state["cuda"])
 
 
 def name_genes(table: pd.DataFrame, datamodule: PerformerDataModule) -> pd.DataFrame:
@@ -171,29 +379,46 @@ def name_genes(table: pd.DataFrame, datamodule: PerformerDataModule) -> pd.DataF
 
 
 def build_trainer(cfg: DictConfig, run_dir: Path, logger) -> L.Trainer:
-    """Lightning Trainer: hardware from ``cfg.trainer``, schedule and selection from the run config."""
+    """Lightning Trainer: ``L.Trainer(**cfg.trainer)`` plus the run's checkpoints, early stopping and logs.
+
+    Checkpoints: ``best.ckpt`` holds the best epoch's weights only (by ``cfg.selection``), rewritten on
+    each improving epoch; ``last.ckpt`` holds the full resume state (weights, AdamW moments, loops,
+    callbacks, random generators), rewritten every ``cfg.resume_every_n_epochs`` epochs.
+
+    Raises:
+        ValueError: see :func:`check_config`.
+    """
+    check_config(cfg)
+    files = RunFiles(run_dir)
+    best = ModelCheckpoint(
+        dirpath=files.checkpoints,
+        filename=files.best.stem,
+        monitor=cfg.selection.monitor,
+        mode=cfg.selection.mode,
+        save_top_k=1,
+        save_weights_only=True,
+        enable_version_counter=False,
+    )
+    last = ModelCheckpoint(  # after `best`: saves best's updated state; trainer.checkpoint_callback is `best`
+        dirpath=files.checkpoints,
+        filename=files.last.stem,
+        save_top_k=1,  # no monitor: the latest epoch
+        every_n_epochs=cfg.resume_every_n_epochs,
+        save_on_train_epoch_end=True,
+        enable_version_counter=False,
+    )
     callbacks = [
-        ModelCheckpoint(
-            dirpath=run_dir / "checkpoints",
-            filename="best",
-            monitor=cfg.selection.monitor,
-            mode=cfg.selection.mode,
-            save_top_k=1,
-            save_last=True,
-        ),
         EarlyStopping(monitor=cfg.selection.monitor, mode=cfg.selection.mode, patience=cfg.selection.patience),
-        EpochMetricsWriter(run_dir / "metrics.csv"),
+        EpochMetricsWriter(files.epoch_metrics),
+        RandomState(),
+        best,
+        last,
     ]
-    hardware = OmegaConf.to_container(cfg.trainer, resolve=True)
-    hardware["precision"] = trainer_precision(hardware["precision"])
+    settings = {"num_sanity_val_steps": 0, **OmegaConf.to_container(cfg.trainer, resolve=True)}
+    settings["precision"] = trainer_precision(settings.get("precision", "auto"))
     return L.Trainer(
-        **hardware,
-        max_epochs=cfg.max_epochs,
-        accumulate_grad_batches=cfg.accumulate,
-        gradient_clip_val=cfg.gradient_clip_val,
-        use_distributed_sampler=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=cfg.log_every_n_steps,
+        **settings,
+        use_distributed_sampler=False,  # the DataModule's samplers split genes and people over ranks
         logger=logger,
         callbacks=callbacks,
         default_root_dir=str(run_dir),
@@ -202,71 +427,177 @@ def build_trainer(cfg: DictConfig, run_dir: Path, logger) -> L.Trainer:
 
 def finished(run_dir: Path) -> bool:
     """Whether ``run_dir`` holds a finished run (its ``summary.json``)."""
-    return (run_dir / SUMMARY_FILE).exists()
+    return RunFiles(run_dir).summary.exists()
+
+
+def subprocess_ddp(trainer_cfg: DictConfig) -> bool:
+    """Whether Lightning would start the extra DDP processes by re-running the command line (its
+    subprocess launcher): strategy ``ddp*`` other than spawn/fork/notebook, or ``auto`` on several devices."""
+    strategy = str(trainer_cfg.get("strategy", "auto"))
+    devices = str(trainer_cfg.get("devices", "auto"))
+    if strategy.startswith("ddp"):
+        return not any(kind in strategy for kind in ("spawn", "fork", "notebook"))
+    return strategy == "auto" and (devices not in ("1", "[0]") or int(trainer_cfg.get("num_nodes", 1)) > 1)
+
+
+def check_launch(cfg: DictConfig, hydra_cfg) -> None:
+    """Refuse a Hydra multirun of multi-process DDP jobs outside submitit, before any work.
+
+    Lightning starts the other DDP ranks by re-running the command line; under ``-m`` every rank would
+    re-run the whole sweep. Each sweep point must be its own job: the ``slurm_ddp`` launcher (one
+    SLURM job per point, one task per GPU) or a shell loop of single runs. Under submitit, the job's
+    tasks per node must equal ``trainer.devices``.
+
+    Args:
+        hydra_cfg: ``HydraConfig.get()`` of the job.
+
+    Raises:
+        RuntimeError: a multirun with DDP and another launcher, or a submitit task count that differs
+            from ``trainer.devices`` / ``trainer.num_nodes``.
+    """
+    if hydra_cfg.mode != RunMode.MULTIRUN or not subprocess_ddp(cfg.trainer):
+        return
+    launcher = str(hydra_cfg.launcher.get("_target_", ""))
+    if "submitit" not in launcher:
+        raise RuntimeError(
+            "a Hydra multirun (-m) of DDP jobs is not supported with the "
+            f"{launcher.rsplit('.', 1)[-1] or 'current'} launcher: Lightning starts the other DDP ranks by "
+            "re-running the command line, so every rank would re-run the whole sweep. Run one job per sweep "
+            "point instead: on SLURM, python train.py -m hydra/launcher=slurm_ddp trainer=ddp "
+            "trainer.devices=<GPUs> ... (one job per point, one task per GPU); elsewhere, a shell loop of "
+            "single runs, e.g. for g in BTNL3 ZFP57; do python train.py trainer=ddp gene=$g; done"
+        )
+    tasks, nodes = hydra_cfg.launcher.get("tasks_per_node"), hydra_cfg.launcher.get("nodes")
+    if str(tasks) != str(cfg.trainer.get("devices")) or str(nodes) != str(cfg.trainer.get("num_nodes", 1)):
+        raise RuntimeError(
+            f"DDP under submitit needs one SLURM task per device: hydra.launcher.tasks_per_node={tasks} and "
+            f"nodes={nodes}, but trainer.devices={cfg.trainer.get('devices')} and "
+            f"trainer.num_nodes={cfg.trainer.get('num_nodes', 1)}; use hydra/launcher=slurm_ddp, which matches them"
+        )
+
+
+def prepare_run_dir(cfg: DictConfig, files: RunFiles) -> None:
+    """Clear what a (re)started fit would otherwise leave stale; refuse to silently drop resume state.
+
+    A fresh fit (no ``ckpt_path``) removes the old run's results (``summary.json`` first), epoch log
+    and checkpoints. A resumed fit removes the results and keeps the epoch log (rows past the resumed
+    epoch are dropped when training starts) and the checkpoints. Either way a crash before the new
+    run ends leaves no ``summary.json`` behind.
+
+    Raises:
+        FileExistsError: a fresh fit without ``overwrite=true`` in a directory with an unfinished run's
+            resume state (``checkpoints/last.ckpt``).
+    """
+    resuming = bool(cfg.ckpt_path) and Path(to_absolute_path(cfg.ckpt_path)).parent.resolve() == (
+        files.checkpoints.resolve()
+    )
+    if not cfg.ckpt_path and files.last.exists() and not cfg.overwrite:
+        raise FileExistsError(
+            f"{files.root} holds an unfinished run that can be resumed: add ckpt_path={files.last} to resume "
+            "it, or overwrite=true to start again (deleting it)"
+        )
+    stale = files.results()
+    if not resuming:
+        stale += [files.epoch_metrics, files.best, files.last]
+    removed = [path.name for path in stale if path.exists()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if removed:
+        log.info("%s: removed %s of the previous run", files.root, ", ".join(removed))
 
 
 def train(cfg: DictConfig, run_dir: str | Path) -> dict:
     """Fit on train people, select the best epoch on tune people, evaluate it on test people.
 
     With ``cfg.fit=false``, evaluates ``cfg.ckpt_path`` on the tune and test people instead.
-    A finished run directory is left alone unless ``cfg.overwrite`` is true.
+    A finished run directory is left alone unless ``cfg.overwrite`` is true. After a successful fit the
+    resume state (``checkpoints/last.ckpt``) is deleted unless ``cfg.keep_resume_state``.
 
     Returns:
         The run summary (also written to ``summary.json``): per split, mean PCC / R^2 over genes.
 
     Raises:
-        ValueError: ``fit=false`` without ``ckpt_path``.
+        ValueError: ``fit=false`` without ``ckpt_path``; settings outside the ``trainer`` group (see
+            :func:`check_config`).
+        FileExistsError: see :func:`prepare_run_dir`.
     """
-    run_dir = Path(run_dir)
+    silence_known_warnings()
+    files = RunFiles(run_dir)
+    run_dir = files.root
     if finished(run_dir) and not cfg.overwrite and cfg.fit:
-        summary = json.loads((run_dir / SUMMARY_FILE).read_text())
+        summary = json.loads(files.summary.read_text())
         log.warning("run %s is already finished; pass overwrite=true to train it again", run_dir)
         return summary
     if not cfg.fit and not cfg.ckpt_path:
         raise ValueError("fit=false evaluates a checkpoint: give ckpt_path=/path/to/best.ckpt")
+    check_config(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = build_datamodule(cfg)
     module = build_module(cfg)
     trainer = build_trainer(cfg, run_dir, build_logger(cfg, run_dir))
-    if trainer.is_global_zero:
+    if trainer.is_global_zero:  # before fit: the other DDP ranks do not exist yet
         run_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.fit:
+            prepare_run_dir(cfg, files)
         with open_dict(cfg):  # record where the cohort really is (the demo's cache, a relative root)
             cfg.data.root = str(datamodule.root) if datamodule.root else None
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-        if cfg.fit and (run_dir / "metrics.csv").exists() and not cfg.ckpt_path:
-            (run_dir / "metrics.csv").unlink()  # a fresh fit (overwrite=true) restarts the epoch log
+        files.config.write_text(OmegaConf.to_yaml(cfg, resolve=True))
 
     if cfg.fit:
         trainer.fit(module, datamodule=datamodule, ckpt_path=to_absolute_path(cfg.ckpt_path) if cfg.ckpt_path else None)
-        ckpt = trainer.checkpoint_callback.best_model_path or None
+        ckpt = trainer.checkpoint_callback.best_model_path or None  # the first ModelCheckpoint: `best`
     else:
         ckpt = to_absolute_path(cfg.ckpt_path)
-    best_epoch = torch.load(ckpt, map_location="cpu", weights_only=False)["epoch"] if ckpt else None
+    best_epoch = torch.load(ckpt, map_location="cpu", mmap=True, weights_only=False)["epoch"] if ckpt else None
 
     summary = {"run_dir": str(run_dir), "checkpoint": ckpt, "best_epoch": best_epoch}
     for split, call in (("tune", trainer.validate), ("test", trainer.test)):
         call(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)
         stage = "validate" if split == "tune" else "test"
-        metrics = module.gene_metrics[stage]
+        metrics = name_genes(module.gene_metrics[stage], datamodule)
         summary[split] = mean_over_genes(metrics)
         if trainer.is_global_zero:
             predictions = name_genes(module.predictions[stage], datamodule)
             predictions.insert(2, "split", split)
             predictions.insert(3, "fold", cfg.fold)
-            predictions.to_csv(run_dir / f"predictions_{split}.csv", index=False)
-            name_genes(metrics, datamodule).to_csv(run_dir / f"metrics_{split}.csv", index=False)
+            predictions.to_csv(files.predictions(split), index=False)
+            metrics.to_csv(files.gene_metrics(split), index=False)
     if trainer.is_global_zero:
-        datamodule.split.save(run_dir / "splits")
-        (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+        datamodule.split.save(files.splits)
+        if cfg.fit and not cfg.keep_resume_state and files.last.exists():
+            files.last.unlink()  # resume state is for unfinished runs; the best weights stay
+        write_summary(files.summary, summary)
         print(summary_line(cfg, summary, datamodule.gene_names))
     return summary
 
 
+def write_summary(path: Path, summary: dict) -> None:
+    """Write ``summary.json`` atomically (a complete file or none): it marks the run as finished."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(summary, indent=2, default=_json_value) + "\n")
+    os.replace(temporary, path)
+
+
+def _json_value(value):
+    """NumPy scalars and arrays as plain JSON values."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def summary_line(cfg: DictConfig, summary: dict, gene_names: list[str]) -> str:
-    """One line: the gene set, the best epoch, tune and test PCC / R^2 (means over genes)."""
+    """One line: the gene set, the best epoch, tune and test PCC / R^2 (means over genes), and the genes
+    whose PCC is undefined (constant predictions or targets), when there are any."""
     genes = gene_names[0] if len(gene_names) == 1 else f"{len(gene_names)} genes (means)"
     tune, test = summary["tune"], summary["test"]
-    return (
+    line = (
         f"{genes} fold {cfg.fold}: best epoch {summary['best_epoch']} | tune PCC {tune['mean_pcc']:.3f} "
         f"R^2 {tune['mean_r2']:.3f} | test PCC {test['mean_pcc']:.3f} R^2 {test['mean_r2']:.3f} | {summary['run_dir']}"
     )
+    for split, means in (("tune", tune), ("test", test)):
+        n_undefined = int(means.get("n_pcc_undefined") or 0)
+        if n_undefined:
+            labels = [str(g) for g in means.get("pcc_undefined") or []]
+            shown = ", ".join(labels[:5]) + (", ..." if len(labels) > 5 else "")
+            line += f" | {split} PCC undefined for {n_undefined} gene(s)" + (f": {shown}" if shown else "")
+    return line
