@@ -173,3 +173,13 @@ def test_overlapping_windows_count_each_record_once(tmp_path, caplog):
     assert f"'indel': {whole.skipped['indel']}" in message
     assert f"missing calls counted as REF: {whole.missing_calls};" in message
     assert f"haploid calls (ALT = dosage 2): {whole.haploid_calls};" in message
+
+
+def test_a_splits_dir_with_people_outside_the_cohort_is_an_error(tiny_cohort, tmp_path):
+    from performer.data.splits import MissingPeopleError, PeopleSplit
+
+    splits = tmp_path / "splits"
+    PeopleSplit(["P_unknown", "p1"], ["p2"], ["p3"]).save(splits)
+    dm = datamodule(tiny_cohort, tmp_path, genes=["BTNL3"], splits_dir=str(splits))
+    with pytest.raises(MissingPeopleError, match=f"splits_dir={splits}.*P_unknown"):
+        dm.setup()

@@ -17,7 +17,7 @@ from performer.data.expression import read_expression_bed, read_gene_table
 from performer.data.reference import ReferenceGenome
 from performer.data.sampler import EvalBatchSampler, SameGeneBatchSampler
 from performer.data.simulate import demo_cache_dir, ensure_demo_cohort
-from performer.data.splits import SPLITS, PeopleSplit, make_split
+from performer.data.splits import SPLITS, MissingPeopleError, PeopleSplit, make_split
 from performer.data.variants import VariantReader
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,10 @@ class PerformerDataModule(L.LightningDataModule):
             return
         self._resolve()
         if self.splits_dir:
-            self.split = PeopleSplit.load(self.splits_dir).restrict(self.people)
+            try:
+                self.split = PeopleSplit.load(self.splits_dir).restrict(self.people)
+            except MissingPeopleError as error:
+                raise MissingPeopleError(f"splits_dir={self.splits_dir}: {error}", error.missing) from error
         else:
             self.split = make_split(self.people, fold=self.fold, n_folds=self.n_folds, seed=self.split_seed)
         if self.train_fraction < 1:
