@@ -2,7 +2,7 @@
 
 The personal encoding must equal, exactly, the mean of the one-hot encodings of the two haplotype
 consensus sequences that ``bcftools consensus -H 1`` / ``-H 2`` build from an SNV-only, biallelic VCF
-(ARCHITECTURE.md, "personal encoding" and "Known traps"). bcftools and samtools are taken from PATH
+(docs/architecture.md, "personal encoding" and "Known traps"). bcftools and samtools are taken from PATH
 when installed, otherwise from the copies bundled with pysam (the same C code, run in-process).
 
 Coordinates: 0-based half-open in the code; the ``22:a-b`` region strings are 1-based inclusive.

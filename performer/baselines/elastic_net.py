@@ -3,7 +3,7 @@
 For each gene, the predictors are the ALT dosages (0/1/2, float64) of every biallelic SNV in the same
 TSS-centred window the model reads, and the model is scikit-learn's
 ``Pipeline([("variance", VarianceThreshold()), ("enet", ElasticNetCV(max_iter=2000, cv=5))])``
-(ARCHITECTURE.md, "baselines"; Drusinsky et al., Methods). It is fitted on the fold's **train people
+(docs/architecture.md, "baselines"; Drusinsky et al., Methods). It is fitted on the fold's **train people
 only** (``dm.split.train``, after any ``train_fraction`` downsampling; :func:`train_rows`): the inner
 5-fold cross-validation that picks ``alpha`` runs on them, in the split's order (``KFold`` without
 shuffling); tune and test people are only ever predicted (:func:`rows_by_gene` of the tune/test

@@ -3,7 +3,7 @@
 No fine-tuning: each person's dosage-averaged personal sequence (the same input the fine-tuned model
 reads) goes through a pretrained Enformer with its original human output head (5,313 tracks, softplus),
 and the prediction is the sum of the 3 centre bins ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (191-193 of
-384 at 49,152 bp) of one CAGE track chosen by tissue (ARCHITECTURE.md, "baselines"; Drusinsky et al.,
+384 at 49,152 bp) of one CAGE track chosen by tissue (docs/architecture.md, "baselines"; Drusinsky et al.,
 Methods): :data:`TISSUE_TRACKS`.
 
 The prediction is in the track's own units (predicted CAGE signal), not in the units of the expression

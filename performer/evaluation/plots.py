@@ -1,6 +1,6 @@
 """Figures that compare models on the tidy evaluation tables (paper Fig. 1a-c, Fig. 5c, learning curves).
 
-Inputs are the two tables the evaluation writes (ARCHITECTURE.md, "metrics"):
+Inputs are the two tables the evaluation writes (docs/architecture.md, "metrics"):
 
 - ``evaluation.csv``: one row per (model, experiment, gene, fold, split, gene set, train fraction) with
   ``model`` ("performer" | "elastic_net" | "enformer"), ``experiment``, ``gene_id``, ``gene``, ``fold``,
