@@ -470,11 +470,12 @@ class VariantReader:
         Only the requested ``columns`` are checked for polyploid calls, bad allele indices and
         (``missing="error"``) missing alleles.
         """
-        where = f"{record.CHROM}:{record.POS} ({record.REF}>{record.ALT[0]}) of VCF {self.path}"
         try:
             genotype = record.genotype
         except Exception as error:  # cyvcf2: "couldn't get genotypes for variant"
-            raise VCFError(f"record {where} has no GT (genotype) values; every record needs them") from error
+            raise VCFError(
+                f"record {self._where(record)} has no GT (genotype) values; every record needs them"
+            ) from error
         # (n_decoded, ploidy + 1): the alleles, then a 0/1 phase flag. Only the first `ploidy` columns are
         # alleles: for an all-haploid record (ploidy 1) the flag is read from the neighbouring call (or
         # past the buffer for the last one), so it must never be read as an allele.
@@ -491,15 +492,16 @@ class VariantReader:
         if over.any():
             i = int(columns[np.flatnonzero(over)[0]])
             raise VCFError(
-                f"sample {self._sample(i)} has a call with {n_alleles[i]} alleles at {where}; only haploid and "
-                "diploid calls are supported"
+                f"sample {self._sample(i)} has a call with {n_alleles[i]} alleles at {self._where(record)}; only "
+                "haploid and diploid calls are supported"
             )
         bad_index = np.logical_or.reduce([a > 1 for a in alleles])[columns]
         if bad_index.any():
             i = int(columns[np.flatnonzero(bad_index)[0]])
             raise VCFError(
-                f"sample {self._sample(i)} has allele index {max(int(a[i]) for a in alleles)} at {where}, which "
-                "has a single ALT allele; fix the GT values (`bcftools norm` keeps them consistent)"
+                f"sample {self._sample(i)} has allele index {max(int(a[i]) for a in alleles)} at "
+                f"{self._where(record)}, which has a single ALT allele; fix the GT values (`bcftools norm` keeps "
+                "them consistent)"
             )
         if self.missing == "error" and missing[columns].any():
             i = int(columns[np.flatnonzero(missing[columns])[0]])
@@ -509,6 +511,9 @@ class VariantReader:
             )
         haploid = n_alleles == 1
         return np.where(haploid, 2 * n_alt, n_alt).astype(np.int8), missing, haploid
+
+    def _where(self, record: cyvcf2.Variant) -> str:
+        return f"{record.CHROM}:{record.POS} ({record.REF}>{record.ALT[0]}) of VCF {self.path}"
 
     def _sample(self, column: int) -> str:
         return self._decoded[column]
