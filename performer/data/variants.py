@@ -425,7 +425,7 @@ class VariantReader:
     def _read(self, contig: str, start: int, end: int, columns: np.ndarray, sample_names: list[str]) -> SNVs:
         skipped: Counter = Counter()
         skipped_pos: dict[str, list[int]] = {}
-        pos, ref, alt, ids, rows, missing_per_snv, haploid_per_snv = [], [], [], [], [], [], []
+        pos, ref, alt, ids, calls = [], [], [], [], []
         empty = end <= max(start, 0)  # a window wholly before the contig start, or of length 0
         for record in () if empty else self._records(f"{contig}:{max(start, 0) + 1}-{end}"):
             p = record.POS - 1
@@ -436,39 +436,43 @@ class VariantReader:
                 skipped[reason] += 1
                 skipped_pos.setdefault(reason, []).append(p)
                 continue
-            dosage, missing, haploid = self._dosage(record, columns)
-            missing_per_snv.append(0 if missing is None else int(missing[columns].sum()))
-            haploid_per_snv.append(0 if haploid is None else int(haploid[columns].sum()))
+            calls.append(self._alleles(record))
             pos.append(p)
             ref.append(record.REF.upper())
             alt.append(record.ALT[0].upper())
             ids.append(record.ID or f"{contig}:{record.POS}:{record.REF}:{record.ALT[0]}")
-            rows.append(dosage)
+        if calls:
+            where = [f"{contig}:{p + 1} ({r}>{a}) of VCF {self.path}" for p, r, a in zip(pos, ref, alt)]
+            dosage, missing, haploid = self._dosages(calls, columns, where)
+        else:
+            dosage, missing, haploid = (
+                np.zeros((len(columns), 0), np.int8),
+                np.zeros(0, np.int32),
+                np.zeros(0, np.int32),
+            )
         return SNVs(
             chrom=contig,
             pos=np.array(pos, dtype=np.int64),
             ref=encode_bases("".join(ref)),
             alt=encode_bases("".join(alt)),
             ids=ids,
-            dosage=np.stack(rows, axis=1)[columns] if rows else np.zeros((len(columns), 0), np.int8),
+            dosage=dosage,
             samples=sample_names,
             skipped=skipped,
-            missing_calls=sum(missing_per_snv),
-            haploid_calls=sum(haploid_per_snv),
-            missing_per_snv=np.array(missing_per_snv, dtype=np.int32),
-            haploid_per_snv=np.array(haploid_per_snv, dtype=np.int32),
+            missing_calls=int(missing.sum()),
+            haploid_calls=int(haploid.sum()),
+            missing_per_snv=missing,
+            haploid_per_snv=haploid,
             skipped_pos=skipped_pos,
         )
 
-    def _dosage(
-        self, record: cyvcf2.Variant, columns: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """ALT dosages of one biallelic record for every decoded sample, and its missing and haploid calls.
+    def _alleles(self, record: cyvcf2.Variant) -> np.ndarray:
+        """The allele indices of one record's calls: int ``(n_decoded, ploidy)``, :data:`NO_ALLELE` where absent.
 
-        Returns int8 dosages and the bool masks of calls with a missing allele and of haploid calls,
-        each of shape ``(n_decoded,)``; the masks are None when every call is a complete diploid call.
-        Only the requested ``columns`` are checked for polyploid calls, bad allele indices and
-        (``missing="error"``) missing alleles.
+        cyvcf2's ``genotype.array()`` is ``(n_decoded, ploidy + 1)``: the alleles, then a 0/1 phase flag.
+        Only the first ``ploidy`` columns are alleles: for an all-haploid record (ploidy 1) the flag is
+        read from the neighbouring call (or past the buffer for the last one), so it must never be read
+        as an allele.
         """
         try:
             genotype = record.genotype
@@ -476,41 +480,68 @@ class VariantReader:
             raise VCFError(
                 f"record {self._where(record)} has no GT (genotype) values; every record needs them"
             ) from error
-        # (n_decoded, ploidy + 1): the alleles, then a 0/1 phase flag. Only the first `ploidy` columns are
-        # alleles: for an all-haploid record (ploidy 1) the flag is read from the neighbouring call (or
-        # past the buffer for the last one), so it must never be read as an allele.
-        calls = genotype.array(fill=NO_ALLELE)
-        ploidy = genotype.ploidy
-        if ploidy == 2 and calls.min() >= 0 and calls.max() <= 1:  # complete diploid calls: the common case
-            return (calls[:, 0] + calls[:, 1]).astype(np.int8), None, None
+        return genotype.array(fill=NO_ALLELE)[:, : genotype.ploidy]
 
-        alleles = [calls[:, j] for j in range(ploidy)]
-        n_alleles = sum((a != NO_ALLELE).astype(np.int8) for a in alleles)
-        n_alt = sum((a == 1).astype(np.int8) for a in alleles)
-        missing = np.logical_or.reduce([a == MISSING_ALLELE for a in alleles])
-        over = n_alleles[columns] > 2
-        if over.any():
-            i = int(columns[np.flatnonzero(over)[0]])
+    def _dosages(
+        self, calls: list[np.ndarray], columns: np.ndarray, where: list[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ALT dosages of a window's biallelic records for the requested people, decoded all at once.
+
+        Args:
+            calls: per record, the allele indices of :meth:`_alleles`.
+            columns: the requested people's columns among the decoded samples.
+            where: per record, its description for error messages.
+
+        Returns:
+            int8 dosages ``(len(columns), n_records)`` (see the module docstring), and per record the
+            int32 counts of calls with a missing allele and of haploid calls among the requested people.
+
+        Raises:
+            VCFError: a call with more than two alleles, or an allele index above 1.
+            ValueError: a missing allele with ``missing="error"``.
+        """
+        ploidy = max(c.shape[1] for c in calls)
+        if any(c.shape[1] != ploidy for c in calls):  # records of mixed ploidy: pad the absent alleles
+            calls = [np.pad(c, ((0, 0), (0, ploidy - c.shape[1])), constant_values=NO_ALLELE) for c in calls]
+        alleles = np.stack(calls)  # (n_records, n_decoded, ploidy)
+        if not np.array_equal(columns, np.arange(alleles.shape[1])):
+            alleles = alleles[:, columns]
+        n_records = len(calls)
+        if ploidy == 2 and alleles.min() >= 0 and alleles.max() <= 1:  # complete diploid calls: the common case
+            dosage = (alleles[:, :, 0] + alleles[:, :, 1]).astype(np.int8).T
+            return np.ascontiguousarray(dosage), np.zeros(n_records, np.int32), np.zeros(n_records, np.int32)
+        # elementwise over the few allele columns: numpy's reductions over a last axis of length 2 are slow
+        by_allele = [alleles[:, :, k] for k in range(ploidy)]
+        n_alleles = sum((a != NO_ALLELE).astype(np.int8) for a in by_allele)
+        n_alt = sum((a == 1).astype(np.int8) for a in by_allele)
+        missing = np.logical_or.reduce([a == MISSING_ALLELE for a in by_allele])
+
+        def first(mask: np.ndarray) -> tuple[str, str, int]:
+            """The first offending call of ``mask`` ``(n_records, n_people)``: its record, sample and largest allele."""
+            record, person = np.argwhere(mask)[0]
+            return where[record], self._sample(int(columns[person])), int(alleles[record, person].max())
+
+        if (n_alleles > 2).any():
+            place, sample, _ = first(n_alleles > 2)
             raise VCFError(
-                f"sample {self._sample(i)} has a call with {n_alleles[i]} alleles at {self._where(record)}; only "
-                "haploid and diploid calls are supported"
+                f"sample {sample} has a call with {ploidy} alleles at {place}; only haploid and diploid calls "
+                "are supported"
             )
-        bad_index = np.logical_or.reduce([a > 1 for a in alleles])[columns]
-        if bad_index.any():
-            i = int(columns[np.flatnonzero(bad_index)[0]])
+        if alleles.max() > 1:
+            place, sample, index = first(np.logical_or.reduce([a > 1 for a in by_allele]))
             raise VCFError(
-                f"sample {self._sample(i)} has allele index {max(int(a[i]) for a in alleles)} at "
-                f"{self._where(record)}, which has a single ALT allele; fix the GT values (`bcftools norm` keeps "
-                "them consistent)"
+                f"sample {sample} has allele index {index} at {place}, which has a single ALT allele; fix the GT "
+                "values (`bcftools norm` keeps them consistent)"
             )
-        if self.missing == "error" and missing[columns].any():
-            i = int(columns[np.flatnonzero(missing[columns])[0]])
+        if self.missing == "error" and missing.any():
+            place, sample, _ = first(missing)
             raise ValueError(
-                f"missing genotype call in {self.path} at {record.CHROM}:{record.POS} (sample {self._sample(i)}); "
-                "pass missing=ref to count missing alleles as REF"
+                f"missing genotype call in {self.path} at {place} (sample {sample}); pass missing=ref to count "
+                "missing alleles as REF"
             )
         haploid = n_alleles == 1
-        return np.where(haploid, 2 * n_alt, n_alt).astype(np.int8), missing, haploid
+        dosage = np.where(haploid, 2 * n_alt, n_alt).astype(np.int8).T
+        return np.ascontiguousarray(dosage), missing.sum(axis=1, dtype=np.int32), haploid.sum(axis=1, dtype=np.int32)
 
     def _where(self, record: cyvcf2.Variant) -> str:
         return f"{record.CHROM}:{record.POS} ({record.REF}>{record.ALT[0]}) of VCF {self.path}"
