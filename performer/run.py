@@ -280,7 +280,7 @@ def build_logger(cfg: DictConfig, run_dir: Path):
         mode, reason = wandb_mode(cfg.logger.offline)
         where = f" (files under {run_dir / 'wandb'})" if mode == "offline" else ""
         log.info("W&B logging %s: %s%s", mode, reason, where)
-        return WandbLogger(
+        logger = WandbLogger(
             project=cfg.logger.project,
             entity=cfg.logger.entity,
             name=f"{cfg.experiment_name}/{gene_set_name(cfg.gene, cfg.genes)}/fold{cfg.fold}",
@@ -290,6 +290,10 @@ def build_logger(cfg: DictConfig, run_dir: Path):
             offline=mode == "offline",
             config=OmegaConf.to_container(cfg, resolve=True),
         )
+        # Lightning passes anonymous=None to wandb.init, which wandb >= 0.22 answers with "The anonymous
+        # setting has no effect" on every run; leaving the argument out is the same call without the warning.
+        getattr(logger, "_wandb_init", {}).pop("anonymous", None)
+        return logger
     raise ValueError(f"logger.name={kind!r}: choose wandb, csv or none")
 
 
