@@ -101,6 +101,7 @@ def test_evaluating_the_best_checkpoint_reproduces_its_metrics(single_gene_run, 
         np.testing.assert_allclose(got[["pcc", "r2"]], expected[["pcc", "r2"]], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_multi_gene_ddp_matches_one_process(tiny_cohort, tmp_path):
     common = [f"data.root={tiny_cohort}", *FAST, "logger=csv", "experiment=multi_gene", "trainer.max_epochs=1"]
     run_train(tmp_path / "ddp", *common, "trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu")
