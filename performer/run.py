@@ -204,6 +204,8 @@ def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
         strict=data.strict,
         pass_only=data.pass_only,
         missing=data.missing,
+        cache_dir=to_absolute_path(data.cache_dir) if data.get("cache_dir") else None,  # older run configs lack it
+        read_workers=data.get("read_workers"),
     )
 
 
@@ -559,7 +561,10 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
         call(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)
         stage = "validate" if split == "tune" else "test"
         metrics = name_genes(module.gene_metrics[stage], datamodule)
-        summary[split] = mean_over_genes(metrics)
+        held_out = metrics["gene_set"] == "HOGP"
+        summary[split] = mean_over_genes(metrics[~held_out])  # training genes (HOP): what the run is selected on
+        if held_out.any():
+            summary[f"{split}_hogp"] = mean_over_genes(metrics[held_out])
         if trainer.is_global_zero:
             predictions = name_genes(module.predictions[stage], datamodule)
             predictions.insert(2, "split", split)
@@ -592,12 +597,16 @@ def _json_value(value):
 def summary_line(cfg: DictConfig, summary: dict, gene_names: list[str]) -> str:
     """One line: the gene set, the best epoch, tune and test PCC / R^2 (means over genes), and the genes
     whose PCC is undefined (constant predictions or targets), when there are any."""
-    genes = gene_names[0] if len(gene_names) == 1 else f"{len(gene_names)} genes (means)"
     tune, test = summary["tune"], summary["test"]
+    n_genes = tune.get("n_genes", 0) + tune.get("n_pcc_undefined", 0)
+    genes = gene_names[0] if len(gene_names) == 1 else f"{n_genes} training genes (means)"
     line = (
         f"{genes} fold {cfg.fold}: best epoch {summary['best_epoch']} | tune PCC {tune['mean_pcc']:.3f} "
         f"R^2 {tune['mean_r2']:.3f} | test PCC {test['mean_pcc']:.3f} R^2 {test['mean_r2']:.3f} | {summary['run_dir']}"
     )
+    if "test_hogp" in summary:
+        hogp = summary["test_hogp"]
+        line += f" | held-out genes (HOGP) test PCC {hogp['mean_pcc']:.3f} R^2 {hogp['mean_r2']:.3f}"
     for split, means in (("tune", tune), ("test", test)):
         n_undefined = int(means.get("n_pcc_undefined") or 0)
         if n_undefined:

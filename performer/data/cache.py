@@ -46,7 +46,7 @@ from performer.data.variants import SNVs
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SNV_DTYPE = np.dtype([("pos", "<i8"), ("ref", "u1"), ("alt", "u1"), ("missing", "<i4"), ("haploid", "<i4")])
 
 Region = tuple[str, int, int]

@@ -140,9 +140,7 @@ class PerformerModule(L.LightningModule):
         metrics = per_gene_metrics(predictions, by="gene")
         metrics["loss"] = [
             float(
-                performer_loss(
-                    torch.from_numpy(g["pred"].to_numpy()), torch.from_numpy(g["y"].to_numpy()), self.hparams.alpha
-                )
+                performer_loss(torch.tensor(g["pred"].to_numpy()), torch.tensor(g["y"].to_numpy()), self.hparams.alpha)
             )
             for _, g in predictions.groupby("gene", sort=False)
         ]
