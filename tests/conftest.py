@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from performer.data.datamodule import PerformerDataModule
 from performer.data.simulate import DEMO_GENES, simulate_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +20,20 @@ TINY_MODEL = [
     "model.trunk.attn_dim_key=8",
     "model.trunk.dim_divisible_by=4",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def performer_cache(tmp_path_factory) -> Path:
+    """The demo cohort and the window cache of this test session, apart from the user's own cache folder."""
+    folder = tmp_path_factory.mktemp("performer_cache")
+    os.environ["PERFORMER_CACHE"] = str(folder)
+    return folder
+
+
+def tiny_datamodule(cohort: Path, **kwargs) -> PerformerDataModule:
+    """A DataModule over a simulated cohort's files with 2,048 bp windows (override any argument)."""
+    files = dict(vcf="genotypes.vcf.gz", fasta="reference.fa", expression="expression.bed.gz", gene_table="genes.tsv")
+    return PerformerDataModule(**{**files, "root": str(cohort), "window_bp": 2048, **kwargs})
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import tiny_datamodule
 from scipy.stats import pearsonr
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.linear_model import ElasticNetCV
@@ -34,17 +35,7 @@ TRACK = 4980
 
 
 def datamodule(tiny_cohort, window_bp: int) -> PerformerDataModule:
-    dm = PerformerDataModule(
-        vcf="genotypes.vcf.gz",
-        fasta="reference.fa",
-        expression="expression.bed.gz",
-        gene_table="genes.tsv",
-        root=str(tiny_cohort),
-        genes=None,
-        window_bp=window_bp,
-        batch_size=8,
-        accumulate=1,
-    )
+    dm = tiny_datamodule(tiny_cohort, window_bp=window_bp, batch_size=8, accumulate=1)
     dm.prepare_data()
     dm.setup()
     return dm
@@ -191,16 +182,7 @@ def test_hogp_and_training_only_genes(dm, result, tiny_cohort):
     """Genes held out of training are still fitted on their own train people; training genes and held-out
     genes are both predicted; nothing depends on which other genes are in the datamodule."""
     genes, eval_genes = ["BTNL3", "PPIF"], ["BTNL3", "ZFP57"]
-    hogp = PerformerDataModule(
-        vcf="genotypes.vcf.gz",
-        fasta="reference.fa",
-        expression="expression.bed.gz",
-        gene_table="genes.tsv",
-        root=str(tiny_cohort),
-        genes=genes,
-        eval_genes=eval_genes,
-        window_bp=WINDOW_BP,
-    )
+    hogp = tiny_datamodule(tiny_cohort, genes=genes, eval_genes=eval_genes, window_bp=WINDOW_BP)
     hogp.setup()
     got = elastic_net_baseline(hogp)
     assert set(got.coefficients["gene"]) == {"BTNL3", "PPIF", "ZFP57"}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tiny_datamodule
 
 from performer.data.cache import WindowCache, _write_entry
 from performer.data.datamodule import PerformerDataModule
@@ -93,18 +94,7 @@ def test_loading_an_unbuilt_window_is_an_error(tiny_cohort, tmp_path):
 
 
 def datamodule(cohort: Path, cache_dir: Path, **kwargs) -> PerformerDataModule:
-    return PerformerDataModule(
-        vcf="genotypes.vcf.gz",
-        fasta="reference.fa",
-        expression="expression.bed.gz",
-        gene_table="genes.tsv",
-        root=str(cohort),
-        window_bp=2048,
-        batch_size=4,
-        accumulate=1,
-        cache_dir=str(cache_dir),
-        **kwargs,
-    )
+    return tiny_datamodule(cohort, batch_size=4, accumulate=1, cache_dir=str(cache_dir), **kwargs)
 
 
 def test_datamodule_reads_the_vcf_once_per_cohort(tiny_cohort, tmp_path):

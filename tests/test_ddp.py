@@ -12,10 +12,9 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY_MODEL, run_train
+from conftest import TINY_MODEL, run_train, tiny_datamodule
 from torch.utils.data import DataLoader
 
-from performer.data.datamodule import PerformerDataModule
 from performer.data.dataset import collate_batch
 from performer.data.sampler import EvalBatchSampler
 from performer.model.module import PerformerModule
@@ -29,16 +28,7 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # thread counts change float rounding; ke
 
 def test_padding_items_are_dropped_before_metrics(tiny_cohort, tmp_path):
     """All 4 ranks' batches, padding included, through one real Trainer give the unpadded predictions."""
-    datamodule = PerformerDataModule(
-        root=str(tiny_cohort),
-        vcf="genotypes.vcf.gz",
-        fasta="reference.fa",
-        expression="expression.bed.gz",
-        gene_table="genes.tsv",
-        genes=["BTNL3"],
-        window_bp=2048,
-        cache_dir=str(tmp_path / "cache"),
-    )
+    datamodule = tiny_datamodule(tiny_cohort, genes=["BTNL3"])
     datamodule.prepare_data()
     datamodule.setup()
     dataset = datamodule.datasets["tune"]

@@ -8,12 +8,12 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tiny_datamodule
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
-from performer.data.datamodule import PerformerDataModule
 from performer.metrics import METRIC_COLUMNS, gene_metrics, mean_over_genes, per_gene_metrics
 from performer.model.module import PerformerModule
 
@@ -164,19 +164,13 @@ class KeepEpochTables(Callback):
 @pytest.mark.slow
 def test_selection_uses_training_genes_only(tiny_cohort, tmp_path):
     """``val/mean_r2`` (early stopping, best checkpoint) averages the training genes; held-out genes are apart."""
-    datamodule = PerformerDataModule(
-        root=str(tiny_cohort),
-        vcf="genotypes.vcf.gz",
-        fasta="reference.fa",
-        expression="expression.bed.gz",
-        gene_table="genes.tsv",
+    datamodule = tiny_datamodule(
+        tiny_cohort,
         genes=["BTNL3", "ZFP57"],
         eval_genes=["BTNL3", "ZFP57", "PPIF"],  # PPIF: a held-out gene (HOGP)
-        window_bp=2048,
         batch_size=8,
         accumulate=1,
         eval_batch_size=4,
-        cache_dir=str(tmp_path / "cache"),
     )
     L.seed_everything(0)
     module = PerformerModule(trunk=TINY_TRUNK, lr=5e-4)

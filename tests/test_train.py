@@ -284,7 +284,7 @@ def test_real_cohort_end_to_end(tmp_path):
     )
     log = result.stdout + result.stderr
     assert "cohort: 344 people" in log
-    assert "skipped records" in log
+    assert "distinct SNVs kept; distinct records skipped" in log
     predictions = pd.read_csv(tmp_path / "geuvadis" / "predictions_test.csv")
     assert set(predictions["gene"]) == {"ZNF74"} and len(predictions) > 30
 

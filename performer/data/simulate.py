@@ -260,6 +260,18 @@ def _demography() -> msprime.Demography:
     return demography
 
 
+def _ancestry(n_people: int, locus_bp: int, seed: int):
+    """Coalescent with recombination for ``n_people`` diploid people over ``locus_bp`` (msprime tree sequence)."""
+    return msprime.sim_ancestry(
+        samples=n_people,
+        ploidy=2,
+        sequence_length=locus_bp,
+        recombination_rate=RECOMBINATION_RATE,
+        demography=_demography(),
+        random_seed=seed,
+    )
+
+
 def _simulate_locus_haplotypes(
     n_people: int, locus_bp: int, seed: int, gene_index: int, attempt: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -273,14 +285,7 @@ def _simulate_locus_haplotypes(
             are person i.  Monomorphic sites are excluded.
     """
     ancestry_seed, mutation_seed = _msprime_seeds(seed, _STREAM_LOCUS, gene_index, attempt)
-    ts = msprime.sim_ancestry(
-        samples=n_people,
-        ploidy=2,
-        sequence_length=locus_bp,
-        recombination_rate=RECOMBINATION_RATE,
-        demography=_demography(),
-        random_seed=ancestry_seed,
-    )
+    ts = _ancestry(n_people, locus_bp, ancestry_seed)
     ts = msprime.sim_mutations(
         ts,
         rate=MUTATION_RATE,
@@ -809,14 +814,7 @@ def _simulate_scale_locus(
             columns 2i and 2i + 1 are person i.
     """
     ancestry_seed, mutation_seed = _msprime_seeds(seed, _STREAM_SCALE, _SCALE_LOCUS, gene_index)
-    ts = msprime.sim_ancestry(
-        samples=n_people,
-        ploidy=2,
-        sequence_length=locus_bp,
-        recombination_rate=RECOMBINATION_RATE,
-        demography=_demography(),
-        random_seed=ancestry_seed,
-    )
+    ts = _ancestry(n_people, locus_bp, ancestry_seed)
     ts = msprime.sim_mutations(
         ts, rate=mutation_rate, model=msprime.JC69(), discrete_genome=True, random_seed=mutation_seed
     )
