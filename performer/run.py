@@ -1,12 +1,9 @@
 """Training and evaluation runs from a composed Hydra config: the wiring behind ``train.py``.
 
-A run directory (layout: :class:`RunFiles`) holds ``config.yaml`` (resolved), ``splits/`` (the people
-used), ``metrics.csv`` (one row per validated epoch and gene: tune PCC, R^2, MSE, loss, and the epoch's
-mean train loss), ``predictions_tune.csv`` and ``predictions_test.csv`` (per person, from the best
-checkpoint), ``metrics_tune.csv`` and ``metrics_test.csv`` (per gene), ``checkpoints/best.ckpt`` (the
-best epoch's weights and hyperparameters, no optimiser state), ``checkpoints/last.ckpt`` (the full
-resume state, while a run is unfinished or with ``keep_resume_state=true``) and ``summary.json``, whose
-presence marks the run as finished.
+A run writes one run directory; its layout and the reading and writing of its files live in
+:mod:`performer.runs` (``config.yaml``, ``splits/``, ``metrics.csv``, predictions and per-gene metrics of the
+tune and test people, ``checkpoints/best.ckpt`` and ``last.ckpt``, and ``summary.json``, written last, whose
+presence marks the run as finished).
 
 Lightning's own settings (epochs, accumulation, clipping, precision, devices, validation interval...)
 come from ``cfg.trainer`` and go to ``L.Trainer(**cfg.trainer)`` unchanged, except ``precision: auto``
@@ -15,7 +12,6 @@ come from ``cfg.trainer`` and go to ``L.Trainer(**cfg.trainer)`` unchanged, exce
 
 from __future__ import annotations
 
-import json
 import logging
 import netrc
 import os
@@ -37,10 +33,20 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from performer.data.datamodule import PerformerDataModule
 from performer.metrics import mean_over_genes
 from performer.model.module import PerformerModule
+from performer.runs import (
+    SUMMARY_FILE,  # noqa: F401 (performer.evaluation.evaluate imports it from here)
+    RunFiles,
+    finished,
+    gene_set_name,
+    read_summary,
+    write_config,
+    write_gene_metrics,
+    write_predictions,
+    write_split,
+    write_summary,
+)
 
 log = logging.getLogger(__name__)
-
-SUMMARY_FILE = "summary.json"
 
 LEGACY_KEYS = {
     "max_epochs": "trainer.max_epochs",
@@ -53,36 +59,6 @@ LEGACY_KEYS = {
 
 CODE_OWNED_TRAINER_ARGS = ("logger", "callbacks", "default_root_dir", "use_distributed_sampler", "enable_checkpointing")
 """``L.Trainer`` arguments that :func:`build_trainer` sets itself; ``cfg.trainer`` may not set them."""
-
-
-class RunFiles:
-    """The layout of a run directory: every file a run writes is named here and nowhere else.
-
-    Args:
-        root: the run directory.
-    """
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-        self.config = self.root / "config.yaml"
-        self.summary = self.root / SUMMARY_FILE
-        self.epoch_metrics = self.root / "metrics.csv"
-        self.splits = self.root / "splits"
-        self.checkpoints = self.root / "checkpoints"
-        self.best = self.checkpoints / "best.ckpt"
-        self.last = self.checkpoints / "last.ckpt"
-
-    def predictions(self, split: str) -> Path:
-        """Per-person predictions of the best checkpoint on ``split`` (``tune`` or ``test``)."""
-        return self.root / f"predictions_{split}.csv"
-
-    def gene_metrics(self, split: str) -> Path:
-        """Per-gene metrics of the best checkpoint on ``split`` (``tune`` or ``test``)."""
-        return self.root / f"metrics_{split}.csv"
-
-    def results(self) -> list[Path]:
-        """The files of a finished run's final evaluation, ``summary.json`` first (the 'finished' marker)."""
-        return [self.summary, *(f(s) for f in (self.predictions, self.gene_metrics) for s in ("tune", "test"))]
 
 
 def gene_list(gene: str | None, genes) -> list[str] | None:
@@ -103,18 +79,6 @@ def gene_list(gene: str | None, genes) -> list[str] | None:
             raise FileNotFoundError(f"genes={genes!r}: expected a list or a file with one gene per line")
         return [line.split()[0] for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
     return [str(g) for g in genes]
-
-
-def gene_set_name(gene: str | None, genes) -> str:
-    """Short name of a gene set for run directories: the gene, the gene file's stem, or a count."""
-    if gene:
-        return str(gene)
-    if genes is None:
-        return "all_genes"
-    if isinstance(genes, str):
-        return Path(genes).stem
-    genes = list(genes)
-    return genes[0] if len(genes) == 1 else f"{genes[0]}+{len(genes) - 1}"
 
 
 def gpus_per_node(devices) -> int:
@@ -431,11 +395,6 @@ def build_trainer(cfg: DictConfig, run_dir: Path, logger) -> L.Trainer:
     )
 
 
-def finished(run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds a finished run (its ``summary.json``)."""
-    return RunFiles(run_dir).summary.exists()
-
-
 def subprocess_ddp(trainer_cfg: DictConfig) -> bool:
     """Whether Lightning would start the extra DDP processes by re-running the command line (its
     subprocess launcher): strategy ``ddp*`` other than spawn/fork/notebook, or ``auto`` on several devices."""
@@ -531,7 +490,7 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
     files = RunFiles(run_dir)
     run_dir = files.root
     if finished(run_dir) and not cfg.overwrite and cfg.fit:
-        summary = json.loads(files.summary.read_text())
+        summary = read_summary(run_dir)
         log.warning("run %s is already finished; pass overwrite=true to train it again", run_dir)
         return summary
     if not cfg.fit and not cfg.ckpt_path:
@@ -547,7 +506,7 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
             prepare_run_dir(cfg, files)
         with open_dict(cfg):  # record where the cohort really is (the demo's cache, a relative root)
             cfg.data.root = str(datamodule.root) if datamodule.root else None
-        files.config.write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        write_config(run_dir, cfg)
 
     if cfg.fit:
         trainer.fit(module, datamodule=datamodule, ckpt_path=to_absolute_path(cfg.ckpt_path) if cfg.ckpt_path else None)
@@ -569,29 +528,15 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
             predictions = name_genes(module.predictions[stage], datamodule)
             predictions.insert(2, "split", split)
             predictions.insert(3, "fold", cfg.fold)
-            predictions.to_csv(files.predictions(split), index=False)
-            metrics.to_csv(files.gene_metrics(split), index=False)
+            write_predictions(run_dir, split, predictions)
+            write_gene_metrics(run_dir, split, metrics)
     if trainer.is_global_zero:
-        datamodule.split.save(files.splits)
+        write_split(run_dir, datamodule.split)
         if cfg.fit and not cfg.keep_resume_state and files.last.exists():
             files.last.unlink()  # resume state is for unfinished runs; the best weights stay
-        write_summary(files.summary, summary)
+        write_summary(run_dir, summary)
         print(summary_line(cfg, summary, datamodule.gene_names))
     return summary
-
-
-def write_summary(path: Path, summary: dict) -> None:
-    """Write ``summary.json`` atomically (a complete file or none): it marks the run as finished."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(summary, indent=2, default=_json_value) + "\n")
-    os.replace(temporary, path)
-
-
-def _json_value(value):
-    """NumPy scalars and arrays as plain JSON values."""
-    if isinstance(value, np.generic | np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def summary_line(cfg: DictConfig, summary: dict, gene_names: list[str]) -> str:

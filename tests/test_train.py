@@ -18,6 +18,7 @@ from sklearn.metrics import r2_score
 
 from performer.model import build_trunk
 from performer.run import build_datamodule, build_trainer, check_config, summary_line, wandb_mode
+from performer.runs import find_runs, read_split
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=4", "trainer.max_epochs=2"]
 
@@ -74,6 +75,10 @@ def test_single_gene_run_writes_every_output(single_gene_run):
     assert checkpoint["epoch"] == summary["best_epoch"]
     assert (run_dir / "checkpoints" / "best.ckpt").stat().st_size < 5_000_000  # weights, no data
     assert not (run_dir / "checkpoints" / "last.ckpt").exists()  # resume state dropped after a finished run
+
+    (run,) = find_runs(run_dir.parent)  # what evaluation reads: the run, its config, best checkpoint and people
+    assert run.path == run_dir and run.cfg.gene == "BTNL3" and run.checkpoint == run_dir / "checkpoints" / "best.ckpt"
+    assert read_split(run_dir).test == splits["test"]
 
 
 def test_finished_run_is_not_retrained(single_gene_run, tiny_cohort):

@@ -1,0 +1,266 @@
+"""The run directory: every file name of a run, and writing, reading and finding runs.
+
+A training run (``python train.py ...``) writes one directory, ``outputs/<experiment>/<gene set>/fold<k>/``
+by default (:func:`gene_set_name` names the middle part):
+
+| file | what |
+| --- | --- |
+| ``config.yaml`` | the resolved config |
+| ``splits/train.txt``, ``tune.txt``, ``test.txt`` | the people used, one ID per line |
+| ``metrics.csv`` | one row per validated epoch and gene: tune PCC, R^2, MSE, loss, the epoch's mean train loss |
+| ``predictions_tune.csv``, ``predictions_test.csv`` | per person, from the best checkpoint |
+| ``metrics_tune.csv``, ``metrics_test.csv`` | per gene, from the best checkpoint |
+| ``checkpoints/best.ckpt`` | the best epoch's weights and hyperparameters (no optimiser state) |
+| ``checkpoints/last.ckpt`` | the full resume state, while a run is unfinished or with ``keep_resume_state=true`` |
+| ``summary.json`` | mean tune/test PCC and R^2; written last and atomically: its presence marks a finished run |
+| ``ism.csv`` | written later by the interpretation (``python evaluate.py task=ism``): ISM of the run's genes |
+
+This module names those files (:class:`RunFiles`) and reads and writes them; the training wiring
+(``performer.run``), the evaluation and the interpretation all go through it. It holds no training logic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from performer.data.splits import PeopleSplit
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.yaml"
+SUMMARY_FILE = "summary.json"
+EPOCH_METRICS_FILE = "metrics.csv"
+SPLITS_DIR = "splits"
+CHECKPOINTS_DIR = "checkpoints"
+BEST_CHECKPOINT = "best.ckpt"
+LAST_CHECKPOINT = "last.ckpt"
+ISM_FILE = "ism.csv"
+SPLITS = ("tune", "test")
+"""The splits a finished run has predictions and per-gene metrics of."""
+
+
+class RunFiles:
+    """The layout of a run directory: every file a run holds is named here and nowhere else.
+
+    Args:
+        root: the run directory.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.config = self.root / CONFIG_FILE
+        self.summary = self.root / SUMMARY_FILE
+        self.epoch_metrics = self.root / EPOCH_METRICS_FILE
+        self.splits = self.root / SPLITS_DIR
+        self.checkpoints = self.root / CHECKPOINTS_DIR
+        self.best = self.checkpoints / BEST_CHECKPOINT
+        self.last = self.checkpoints / LAST_CHECKPOINT
+        self.ism = self.root / ISM_FILE
+
+    def predictions(self, split: str) -> Path:
+        """Per-person predictions of the best checkpoint on ``split`` (``tune`` or ``test``)."""
+        return self.root / f"predictions_{split}.csv"
+
+    def gene_metrics(self, split: str) -> Path:
+        """Per-gene metrics of the best checkpoint on ``split`` (``tune`` or ``test``)."""
+        return self.root / f"metrics_{split}.csv"
+
+    def results(self) -> list[Path]:
+        """The files of a finished run's final evaluation, ``summary.json`` first (the 'finished' marker)."""
+        return [self.summary, *(f(s) for f in (self.predictions, self.gene_metrics) for s in SPLITS)]
+
+
+def gene_set_name(gene: str | None, genes) -> str:
+    """Short name of a gene set for run directories: the gene, the gene file's stem, or a count.
+
+    ``conf/train.yaml`` uses it (resolver ``gene_set``) in ``outputs/<experiment>/<gene set>/fold<k>``.
+    """
+    if gene:
+        return str(gene)
+    if genes is None:
+        return "all_genes"
+    if isinstance(genes, str):
+        return Path(genes).stem
+    genes = list(genes)
+    return genes[0] if len(genes) == 1 else f"{genes[0]}+{len(genes) - 1}"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Writing
+# ----------------------------------------------------------------------------------------------------------
+
+
+def write_config(run_dir: str | Path, cfg: DictConfig) -> Path:
+    """Write the resolved ``cfg`` to ``config.yaml``; returns its path."""
+    path = RunFiles(run_dir).config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    return path
+
+
+def write_split(run_dir: str | Path, split: PeopleSplit) -> Path:
+    """Write the people of a run to ``splits/`` (``train.txt``, ``tune.txt``, ``test.txt``); returns the folder."""
+    return split.save(RunFiles(run_dir).splits)
+
+
+def write_predictions(run_dir: str | Path, split: str, table: pd.DataFrame) -> Path:
+    """Write the best checkpoint's per-person predictions on ``split`` (one row per gene and person)."""
+    path = RunFiles(run_dir).predictions(split)
+    table.to_csv(path, index=False)
+    return path
+
+
+def write_gene_metrics(run_dir: str | Path, split: str, table: pd.DataFrame) -> Path:
+    """Write the best checkpoint's per-gene metrics on ``split`` (one row per gene)."""
+    path = RunFiles(run_dir).gene_metrics(split)
+    table.to_csv(path, index=False)
+    return path
+
+
+def write_summary(run_dir: str | Path, summary: dict) -> Path:
+    """Write ``summary.json`` atomically (a complete file or none): it marks the run as finished.
+
+    The JSON goes to ``summary.json.tmp`` first and is renamed into place (``os.replace``), so a crash
+    never leaves a partial summary that would pass for a finished run. NumPy scalars and arrays are
+    written as plain JSON values.
+
+    Raises:
+        TypeError: a value that JSON cannot hold (nothing is written then).
+    """
+    path = RunFiles(run_dir).summary
+    text = json.dumps(summary, indent=2, default=_json_value) + "\n"
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def _json_value(value):
+    """NumPy scalars and arrays as plain JSON values."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading
+# ----------------------------------------------------------------------------------------------------------
+
+
+def finished(run_dir: str | Path) -> bool:
+    """Whether ``run_dir`` holds a finished run (its ``summary.json``)."""
+    return RunFiles(run_dir).summary.exists()
+
+
+def read_summary(run_dir: str | Path) -> dict:
+    """The run's ``summary.json``: ``run_dir``, ``checkpoint``, ``best_epoch``, and per split (``tune``,
+    ``test``, and ``tune_hogp`` / ``test_hogp`` with held-out genes) the means of ``performer.metrics.mean_over_genes``.
+
+    Raises:
+        FileNotFoundError: the run is not finished (no ``summary.json``).
+    """
+    return json.loads(RunFiles(run_dir).summary.read_text())
+
+
+def read_config(run_dir: str | Path) -> DictConfig:
+    """The run's resolved config (``config.yaml``).
+
+    Raises:
+        FileNotFoundError: no ``config.yaml``.
+    """
+    return OmegaConf.load(RunFiles(run_dir).config)
+
+
+def read_split(run_dir: str | Path) -> PeopleSplit:
+    """The people the run used (``splits/``).
+
+    Raises:
+        FileNotFoundError: the run has no saved split (the message names the run).
+    """
+    try:
+        return PeopleSplit.load(RunFiles(run_dir).splits)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"run {run_dir} has no saved people split: {error}") from error
+
+
+def read_predictions(run_dir: str | Path, split: str) -> pd.DataFrame:
+    """The best checkpoint's per-person predictions on ``split``; person IDs read as strings."""
+    return pd.read_csv(RunFiles(run_dir).predictions(split), dtype={"person": str})
+
+
+def read_gene_metrics(run_dir: str | Path, split: str) -> pd.DataFrame:
+    """The best checkpoint's per-gene metrics on ``split``."""
+    return pd.read_csv(RunFiles(run_dir).gene_metrics(split))
+
+
+@dataclass
+class Run:
+    """A finished training run: its directory, resolved config and best checkpoint."""
+
+    path: Path
+    cfg: DictConfig
+    checkpoint: Path
+
+    @property
+    def experiment(self) -> str:
+        return str(self.cfg.experiment_name)
+
+    @property
+    def files(self) -> RunFiles:
+        return RunFiles(self.path)
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """The finished run in ``run_dir``.
+
+    The checkpoint is the one ``summary.json`` names; when that path is gone but the run's own
+    ``checkpoints/best.ckpt`` exists (the run directory was moved), that one.
+
+    Raises:
+        FileNotFoundError: the run is not finished, or has no ``config.yaml``, or its summary names no checkpoint.
+    """
+    files = RunFiles(run_dir)
+    if not finished(files.root):
+        raise FileNotFoundError(f"{files.root} holds no finished run (no {SUMMARY_FILE})")
+    checkpoint = read_summary(files.root).get("checkpoint")
+    if not checkpoint:
+        raise FileNotFoundError(f"{files.summary} names no best checkpoint")
+    checkpoint = Path(checkpoint)
+    if not checkpoint.exists() and files.best.exists():
+        checkpoint = files.best
+    return Run(files.root, read_config(files.root), checkpoint)
+
+
+def find_runs(root: str | Path) -> list[Run]:
+    """Every finished run (a ``summary.json`` beside ``config.yaml``) under ``root``, sorted by path.
+
+    Folders with a ``summary.json`` but no ``config.yaml`` or no checkpoint are skipped with a warning;
+    unfinished runs (no ``summary.json``) are not runs.
+
+    Raises:
+        FileNotFoundError: ``root`` does not exist or holds no finished run.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"runs={root}: no such folder")
+    runs = []
+    for summary in sorted(root.rglob(SUMMARY_FILE)):
+        try:
+            runs.append(load_run(summary.parent))
+        except FileNotFoundError as error:
+            log.warning("skipping %s: %s", summary.parent, error)
+    if not runs:
+        raise FileNotFoundError(f"no finished run (a folder with {SUMMARY_FILE}) under {root}")
+    log.info("found %d finished runs under %s", len(runs), root)
+    return runs
