@@ -121,7 +121,7 @@ def test_ism_equals_direct_predictions_of_a_tiny_enformer(tiny_model):
     assert (table["ism"].abs() > 1e-5).all()  # the test is not vacuous
     one_by_one = ism_scores(tiny_model, window, tss=START + 512, batch_size=1)
     np.testing.assert_allclose(one_by_one["ism"], table["ism"], rtol=1e-4, atol=1e-6)
-    bf16 = ism_scores(tiny_model, window, tss=START + 512, batch_size=4, autocast_dtype=torch.bfloat16)
+    bf16 = ism_scores(tiny_model, window, tss=START + 512, batch_size=4, precision="bf16")
     assert np.isfinite(bf16["ism"]).all()
 
 

@@ -13,8 +13,7 @@ file: PCC is the meaningful metric; R^2 is reported for completeness and is usua
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,17 +24,24 @@ from enformer_pytorch import Enformer
 
 from performer.metrics import per_gene_metrics
 from performer.model.trunk import load_pretrained
+from performer.predict import N_CENTRE_BINS, centre_bins, enformer_human_head, predict_sequences, predict_split
 
 log = logging.getLogger(__name__)
 
-HEAD = "human"
+__all__ = [
+    "N_CENTRE_BINS",
+    "TISSUE_TRACKS",
+    "ReferenceResult",
+    "centre_bins",
+    "enformer_baseline",
+    "enformer_track_prediction",
+    "load_reference_enformer",
+    "track_for",
+]
 
 TISSUE_TRACKS: dict[str, int] = {"blood": 4950, "brain": 4980}
 """Human CAGE track of each tissue (0-based index into the 5,313 human tracks): 4950 = "CAGE:blood,
 adult, pool1", 4980 = "CAGE:brain, adult" (the paper's choices)."""
-
-N_CENTRE_BINS = 3
-"""Bins summed around the centre bin ``n_bins // 2`` (one on each side)."""
 
 
 def track_for(tissue: str | None = None, track: int | None = None) -> int:
@@ -65,39 +71,6 @@ def track_for(tissue: str | None = None, track: int | None = None) -> int:
     return TISSUE_TRACKS[key]
 
 
-def centre_bins(n_bins: int) -> slice:
-    """The bins summed: ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (191-193 of 384 bins at 49,152 bp).
-
-    Raises:
-        ValueError: fewer than :data:`N_CENTRE_BINS` bins.
-    """
-    if n_bins < N_CENTRE_BINS:
-        raise ValueError(f"{n_bins} output bins: need at least {N_CENTRE_BINS} (inputs of >= 384 bp)")
-    centre = n_bins // 2
-    return slice(centre - 1, centre + 2)
-
-
-@contextmanager
-def _evaluating(module: torch.nn.Module) -> Iterator[None]:
-    """Eval mode and no gradients inside; the module's previous train/eval mode restored after."""
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            yield
-    finally:
-        module.train(was_training)
-
-
-def _human_head(enformer: Enformer) -> torch.nn.Module:
-    if HEAD not in enformer.heads:
-        raise ValueError(
-            f"this Enformer has no {HEAD!r} output head (heads: {list(enformer.heads) or 'none'}); "
-            "load it with performer.model.trunk.load_pretrained(path, keep_heads=True)"
-        )
-    return enformer.heads[HEAD]
-
-
 def load_reference_enformer(path: str | Path) -> Enformer:
     """The pretrained Enformer with its original output heads, from a local ``save_pretrained`` directory.
 
@@ -108,36 +81,35 @@ def load_reference_enformer(path: str | Path) -> Enformer:
         ValueError: the saved model has no human output head.
     """
     enformer = load_pretrained(path, keep_heads=True)
-    _human_head(enformer)
+    enformer_human_head(enformer)
     return enformer
 
 
-def enformer_track_prediction(enformer: Enformer, x: torch.Tensor, track: int) -> torch.Tensor:
-    """Sum of the 3 centre bins of one human-head track.
+def enformer_track_prediction(
+    enformer: Enformer,
+    x: np.ndarray | torch.Tensor,
+    track: int,
+    batch_size: int = 8,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Sum of the 3 centre bins of one human-head track, in fp32: :func:`performer.predict.predict_sequences`.
 
     Args:
-        enformer: Enformer with its original output heads (``keep_heads=True``); run in eval mode without
-            gradients (its mode is restored afterwards).
-        x: float ``(B, L, 4)`` one-hot (``A,C,G,T``), ``L`` a multiple of 128 bp with ``L / 128 >= 3``,
-            already on the model's device.
+        enformer: Enformer with its original output heads (``keep_heads=True``); run in eval mode
+            (its mode is restored afterwards) and moved to ``device``.
+        x: float ``(B, L, 4)`` one-hot (``A,C,G,T``), ``L`` a multiple of 128 bp with ``L / 128 >= 3``.
         track: 0-based human track index (see :func:`track_for`).
+        batch_size: sequences per forward pass.
+        device: default :func:`performer.predict.choose_device`.
 
     Returns:
-        float ``(B,)`` on the model's device: ``enformer(x, head="human")[:, c - 1 : c + 2, track].sum(1)``
-        with ``c = n_bins // 2``.
+        float64 numpy ``(B,)``: ``enformer(x, head="human")[:, c - 1 : c + 2, track].sum(1)`` with
+        ``c = n_bins // 2``.
 
     Raises:
         ValueError: no human head, ``track`` out of range, or ``x`` not ``(B, L, 4)``.
     """
-    head = _human_head(enformer)
-    n_tracks = next(m for m in head.modules() if isinstance(m, torch.nn.Linear)).out_features
-    if not 0 <= track < n_tracks:
-        raise ValueError(f"track {track} is out of range: the human head has {n_tracks} tracks")
-    if x.ndim != 3 or x.shape[-1] != 4:
-        raise ValueError(f"x must be a (batch, length, 4) one-hot tensor, got shape {tuple(x.shape)}")
-    with _evaluating(enformer):
-        out = enformer(x, head=HEAD)
-    return out[:, centre_bins(out.shape[1]), track].sum(dim=1)
+    return predict_sequences(enformer, x, track=track, batch_size=batch_size, precision="fp32", device=device)
 
 
 @dataclass
@@ -174,8 +146,11 @@ def enformer_baseline(
             for the paper's numbers).
         track: 0-based human track (:func:`track_for`, e.g. ``track_for("blood")`` = 4950).
         split: ``"tune"``, ``"test"`` (or ``"train"``), or a list of them.
-        batch_size: sequences per forward pass (each batch holds one gene).
-        device: where to run; the model is moved there. Default: the device the model is on.
+        batch_size: sequences per forward pass.
+        device: default :func:`performer.predict.choose_device`; the model is moved there.
+
+    Always fp32 (:func:`performer.predict.predict_split`): people of a gene differ by a few SNVs, so
+    their predictions differ by far less than bf16's 8 significant bits resolve at CAGE-signal levels.
 
     Returns:
         :class:`ReferenceResult`.
@@ -184,40 +159,13 @@ def enformer_baseline(
         ValueError: as :func:`enformer_track_prediction`; KeyError: an unknown split.
     """
     splits = [split] if isinstance(split, str) else list(split)
-    if device is not None:
-        enformer.to(device)
-    device = next(enformer.parameters()).device
     tables = []
     for name in splits:
-        if name not in dm.datasets:
-            raise KeyError(f"unknown split {name!r}: choose from {list(dm.datasets)}")
-        dataset = dm.datasets[name]
-        gene, person, y, pred = [], [], [], []
-        for items in dataset.groups():
-            for start in range(0, len(items), batch_size):
-                batch = dataset.__getitems__(items[start : start + batch_size])
-                out = enformer_track_prediction(enformer, batch["x"].to(device), track)
-                gene.append(batch["gene"].numpy())
-                person.append(batch["person"].numpy())
-                y.append(batch["y"].numpy())
-                pred.append(out.float().cpu().numpy())
-        if not gene:
-            continue
-        gene, person = np.concatenate(gene), np.concatenate(person)
-        tables.append(
-            pd.DataFrame(
-                {
-                    "gene_id": [dm.gene_ids[g] for g in gene],
-                    "gene": [dm.gene_names[g] for g in gene],
-                    "split": name,
-                    "person": [dm.people[p] for p in person],
-                    "y": np.concatenate(y).astype(np.float64),
-                    "pred": np.concatenate(pred).astype(np.float64),
-                }
-            )
-        )
-        log.info("Enformer baseline, track %d: predicted %d %s people x genes", track, len(gene), name)
+        table = predict_split(enformer, dm, name, track=track, batch_size=batch_size, precision="fp32", device=device)
+        tables.append(table)
+        log.info("Enformer baseline, track %d: predicted %d %s people x genes", track, len(table), name)
     columns = ["gene_id", "gene", "split", "person", "y", "pred"]
     predictions = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    predictions = predictions.astype({"y": np.float64, "pred": np.float64})
     metrics = per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
     return ReferenceResult(predictions=predictions, metrics=metrics, track=track)

@@ -3,13 +3,16 @@
 ``evaluation.csv`` has one row per (model, gene, fold, split, train fraction) with columns ``model``
 (``performer``, ``elastic_net``, ``enformer``), ``experiment``, ``run_dir``, ``gene_id``, ``gene``,
 ``fold``, ``split``, ``gene_set`` (``HOP``: a gene the model was trained on, evaluated on held-out
-people; ``HOGP``: a held-out gene, on the same held-out people), ``train_fraction``, ``n_train``,
+people; ``HOGP``: a held-out gene, on the same held-out people; the elastic net is fitted on every gene
+it scores, so its rows are all ``HOP``; the pretrained Enformer's rows carry the run's labels, to pair
+with Performer's), ``train_fraction``, ``n_train``, ``window_bp`` (the input window of that model),
 ``n_people``, ``pcc``, ``r2``, ``mse``, ``pcc_undefined`` (True where the PCC is NaN because the
 predictions or targets of the gene are constant: such genes are left out of PCC means), ``n_nonzero``
 (elastic net), ``h2`` (the simulated cis-heritability when the cohort has a ``heritability.tsv``, else
 NaN), and the per-gene means over folds ``mean_pcc_folds``
 and ``mean_r2_folds``. ``predictions.csv`` holds the per-person predictions behind it. Runs are
-evaluated on the people they saved in ``<run>/splits``.
+evaluated on the people they saved in ``<run>/splits``. Every prediction goes through
+:mod:`performer.predict`.
 """
 
 from __future__ import annotations
@@ -19,10 +22,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import pandas as pd
-import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from performer.baselines import elastic_net_baseline, enformer_baseline, load_reference_enformer, track_for
@@ -31,7 +32,8 @@ from performer.data.splits import MissingPeopleError, PeopleSplit
 from performer.evaluation.plots import write_figures
 from performer.metrics import per_gene_metrics
 from performer.model.module import PerformerModule
-from performer.run import SUMMARY_FILE, build_datamodule, gene_list, name_genes, trainer_precision
+from performer.predict import evaluation_precision, predict_split
+from performer.run import SUMMARY_FILE, build_datamodule, gene_list
 
 log = logging.getLogger(__name__)
 
@@ -126,39 +128,49 @@ def heritability(datamodule: PerformerDataModule) -> dict[str, float]:
     return dict(zip(table["gene_id"], table["h2"]))
 
 
+PER_GENE_MODELS = {"elastic_net"}
+"""Models fitted on each gene's own train people: every gene they score is a training gene (``HOP``)."""
+
+
 def annotate(table: pd.DataFrame, model: str, run: Run, datamodule: PerformerDataModule) -> pd.DataFrame:
-    """Add the run's identity (model, experiment, fold, gene set, train fraction, h2) to a table."""
+    """Add the run's identity (model, experiment, fold, gene set, train fraction, window, h2) to a table.
+
+    ``gene_set`` is ``HOP`` for a gene the model was trained on and ``HOGP`` for the others: for
+    Performer (and the pretrained Enformer, to pair with it) the run's training genes; for a model in
+    :data:`PER_GENE_MODELS` every gene. ``window_bp`` is ``datamodule.window_bp``: pass the DataModule
+    the table was computed on.
+    """
     table = table.copy()
     table.insert(0, "model", model)
     table.insert(1, "experiment", run.experiment)
     table.insert(2, "run_dir", str(run.path))
     table["fold"] = int(run.cfg.fold)
-    table["gene_set"] = np.where(table["gene_id"].isin(datamodule.train_gene_ids), "HOP", "HOGP")
+    trained = table["gene_id"].isin(datamodule.train_gene_ids) | (model in PER_GENE_MODELS)
+    table["gene_set"] = np.where(trained, "HOP", "HOGP")
     table["train_fraction"] = float(run.cfg.get("train_fraction", 1.0))
     table["n_train"] = len(datamodule.split.train)
+    table["window_bp"] = int(datamodule.window_bp)
     table["h2"] = table["gene_id"].map(heritability(datamodule)).astype(float)
     return table
 
 
-def performer_predictions(run: Run, datamodule: PerformerDataModule, precision: str = "auto") -> pd.DataFrame:
+def performer_predictions(
+    run: Run, datamodule: PerformerDataModule, precision: str = "auto", batch_size: int = 32
+) -> pd.DataFrame:
     """Reload the run's best checkpoint and predict every test person of every eval gene.
 
-    Returns the per-person table ``gene_id, gene, person, y, pred, split``.
+    Through :func:`performer.predict.predict_split` on one device (:func:`~performer.predict.choose_device`),
+    with ``precision`` mapped by :func:`~performer.predict.evaluation_precision` (``auto``: bf16 on a
+    bf16 GPU, as the run trained there, else fp32).
+
+    Returns:
+        The per-person table ``gene_id, gene, split, person, y, pred`` (split ``test``), sorted by gene
+        and person row.
     """
     module = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu")
-    trainer = L.Trainer(
-        accelerator="auto",
-        devices=1,
-        precision=trainer_precision(precision),
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+    return predict_split(
+        module.model, datamodule, "test", batch_size=batch_size, precision=evaluation_precision(precision)
     )
-    trainer.test(module, datamodule=datamodule, verbose=False)
-    predictions = name_genes(module.predictions["test"], datamodule)
-    predictions["split"] = "test"
-    return predictions
 
 
 def metrics_from_predictions(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -231,7 +243,7 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     for run in find_runs(cfg.runs):
         log.info("evaluating %s", run.path)
         datamodule = run_datamodule(run, eval_genes)
-        performer = performer_predictions(run, datamodule, cfg.precision)
+        performer = performer_predictions(run, datamodule, cfg.precision, cfg.batch_size)
         tables.append(annotate(metrics_from_predictions(performer), "performer", run, datamodule))
         predictions.append(annotate(performer, "performer", run, datamodule))
         key = _baseline_key(run)
@@ -245,11 +257,10 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
             coefficients.append(annotate(result.coefficients, "elastic_net", run, datamodule))
         if enformer is not None:
             track = track_for(run.cfg.data.tissue, cfg.track)
-            device = "cuda" if torch.cuda.is_available() else "cpu"
             windows = run_datamodule(run, eval_genes, window_bp=cfg.enformer_window_bp)
-            result = enformer_baseline(enformer, windows, track, split="test", device=device)
-            tables.append(annotate(result.metrics, "enformer", run, datamodule))
-            predictions.append(annotate(result.predictions, "enformer", run, datamodule))
+            result = enformer_baseline(enformer, windows, track, split="test", batch_size=cfg.batch_size)
+            tables.append(annotate(result.metrics, "enformer", run, windows))
+            predictions.append(annotate(result.predictions, "enformer", run, windows))
 
     table = add_fold_means(pd.concat(tables, ignore_index=True))
     write_table(table, out_dir / "evaluation.csv")

@@ -1,6 +1,6 @@
 """Gradient x input attribution and the paper's standardized attribution along a gene's window.
 
-``gradient x input`` is ``x * d predict(x) / dx`` (autograd). For a one-hot input only the channel of
+``gradient x input`` is ``x * d prediction(x) / dx`` (autograd). For a one-hot input only the channel of
 the base present is non-zero, so the per-position maximum of ``|gxi|`` over channels is the absolute
 gradient at that base; for a dosage-averaged personal input a heterozygous SNV contributes half of
 each allele's gradient. The standardized attribution z-scores that per-position value across the
@@ -18,58 +18,45 @@ import torch
 
 from performer.data.personal import PersonalWindow
 from performer.data.reference import codes_to_one_hot
-from performer.interpret.ism import Predict, _predict_flat, infer_device
+from performer.predict import Model, input_gradients
+
+DEFAULT_BATCH_SIZE = 2
+"""Sequences per forward/backward pass: the official Enformer needs about 4 GB of fp32 activations per
+49,152 bp sequence."""
 
 
 def gradient_x_input(
-    predict: Predict,
+    model: Model,
     x: np.ndarray | torch.Tensor,
-    batch_size: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     device: str | torch.device | None = None,
+    track: int | None = None,
 ) -> np.ndarray:
-    """Gradient x input of each sequence: ``x * d predict(x)_b / d x_b``.
+    """Gradient x input of each sequence: ``x * d prediction(x)_b / d x_b``.
 
-    The gradient is taken of the summed output, which equals the per-sample gradient because the
-    samples of a batch do not interact in ``predict`` (true for Performer and Enformer in eval mode:
-    :class:`~performer.model.head.PerformerModel` freezes BatchNorm). Gradients are taken with
-    respect to the input only (``torch.autograd.grad``): parameters' ``.grad`` are left untouched.
-    Runs in float32 with gradients enabled, even inside a caller's ``torch.no_grad()``. As for ISM,
-    put the model in eval mode first.
+    The gradient comes from :func:`performer.predict.input_gradients`: fp32, eval mode, gradients with
+    respect to the input only (parameters' ``.grad`` untouched), even inside a caller's
+    ``torch.no_grad()``.
 
     Args:
-        predict: float32 ``(B, L, 4)`` -> ``(B,)``.
+        model: a Performer model, a pretrained Enformer (with ``track``) or a callable ``(B, L, 4)`` ->
+            ``(B,)``; see :func:`performer.predict.readout`.
         x: float ``(B, L, 4)`` (numpy or torch), one-hot or dosage-averaged one-hot.
-        batch_size: sequences per forward/backward pass (default: all at once).
-        device: where ``predict`` runs; default as in :func:`~performer.interpret.ism.ism_scores`.
+        batch_size: sequences per forward/backward pass.
+        device: default :func:`performer.predict.choose_device`; a module is moved there.
+        track: a pretrained Enformer's human track.
 
     Returns:
         float32 numpy ``(B, L, 4)``.
 
     Raises:
-        ValueError: ``x`` is not 3-d with 4 channels, ``batch_size < 1``, or ``predict`` does not
+        ValueError: ``x`` is not 3-d with 4 channels, ``batch_size < 1``, or the model does not
             return one value per sequence.
-        RuntimeError: ``predict``'s output carries no gradient (it runs under ``torch.no_grad()``).
+        RuntimeError: the model's output carries no gradient (it detaches it).
     """
     x = torch.as_tensor(x)
-    if x.ndim != 3 or x.shape[-1] != 4:
-        raise ValueError(f"x must be (B, L, 4); got {tuple(x.shape)}")
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    dev = infer_device(predict, device)
-    step = batch_size or max(x.shape[0], 1)
-    out = np.empty(tuple(x.shape), dtype=np.float32)
-    for begin in range(0, x.shape[0], step):
-        chunk = x[begin : begin + step].to(device=dev, dtype=torch.float32).requires_grad_(True)
-        with torch.enable_grad():
-            pred = _predict_flat(predict, chunk)
-            if not pred.requires_grad:
-                raise RuntimeError(
-                    "predict returned an output with no gradient: it must not run under torch.no_grad() "
-                    "or detach its output (enformer_track_prediction does; wrap the model without no_grad)"
-                )
-            (grad,) = torch.autograd.grad(pred.sum(), chunk)
-        out[begin : begin + step] = (chunk.detach() * grad).cpu().numpy()
-    return out
+    grad = input_gradients(model, x, track=track, batch_size=batch_size, device=device)
+    return (x.detach().cpu().float().numpy() * grad).astype(np.float32)
 
 
 def standardized_attribution(gxi: np.ndarray) -> np.ndarray:
@@ -118,11 +105,12 @@ class WindowAttribution:
 
 
 def reference_and_personal_attribution(
-    predict: Predict,
+    model: Model,
     window: PersonalWindow,
     rows: np.ndarray | None = None,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     device: str | torch.device | None = None,
+    track: int | None = None,
 ) -> WindowAttribution:
     """Gradient x input of the reference window and the mean over people's personal windows.
 
@@ -131,11 +119,11 @@ def reference_and_personal_attribution(
     ``personal`` is the standardized attribution averaged over those people.
 
     Args:
-        predict: float32 ``(B, L, 4)`` -> ``(B,)``; in eval mode.
+        model: as in :func:`gradient_x_input`.
         window: the gene's window.
         rows: indices into ``window.snvs.dosage`` rows (default: all people).
         batch_size: personal windows per forward/backward pass.
-        device: as in :func:`gradient_x_input`.
+        device, track: as in :func:`gradient_x_input`.
 
     Returns:
         :class:`WindowAttribution`.
@@ -150,11 +138,11 @@ def reference_and_personal_attribution(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     length = len(window.codes)
     reference_x = codes_to_one_hot(window.codes).astype(np.float32)[None]
-    reference = gradient_x_input(predict, reference_x, device=device)[0]
+    reference = gradient_x_input(model, reference_x, batch_size=1, device=device, track=track)[0]
     total = np.zeros((length, 4), dtype=np.float64)
     for begin in range(0, len(rows), batch_size):
         chunk = window.one_hot(rows[begin : begin + batch_size])
-        total += gradient_x_input(predict, chunk, device=device).sum(axis=0, dtype=np.float64)
+        total += gradient_x_input(model, chunk, batch_size, device, track).sum(axis=0, dtype=np.float64)
     return WindowAttribution(
         positions=window.start + np.arange(length, dtype=np.int64),
         reference=reference,

@@ -6,14 +6,11 @@ the cohort, then the top-k variants by absolute ISM as HSVs, with k the number o
 coefficients of the same gene and fold).
 
 Coordinates are 0-based; ``distance_to_tss = pos - tss`` in bp (positive downstream on the forward
-strand). Everything here is model-agnostic: ``predict`` maps a float32 one-hot tensor ``(B, L, 4)``
-(channels ``A,C,G,T``) to a ``(B,)`` tensor, e.g. :class:`~performer.model.head.PerformerModel`.
+strand). The forward passes go through :func:`performer.predict.predict_ism` (device, precision, eval
+mode, read-out); any model :mod:`performer.predict` reads works here.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -21,74 +18,49 @@ import torch
 
 from performer.data.personal import PersonalWindow
 from performer.data.reference import BASES, codes_to_one_hot
-
-Predict = Callable[[torch.Tensor], torch.Tensor]
+from performer.predict import Model, predict_ism
 
 ISM_COLUMNS = ["chrom", "pos", "ref", "alt", "snv_id", "maf", "distance_to_tss", "ism"]
 
 
-def infer_device(predict: Predict, device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given; else the device of ``predict``'s first parameter (an ``nn.Module`` or a
-    bound method of one); else the CPU."""
-    if device is not None:
-        return torch.device(device)
-    module = predict if isinstance(predict, torch.nn.Module) else getattr(predict, "__self__", None)
-    if isinstance(module, torch.nn.Module):
-        param = next(module.parameters(), None)
-        if param is not None:
-            return param.device
-    return torch.device("cpu")
-
-
-def _autocast(device: torch.device, dtype: torch.dtype | None):
-    return nullcontext() if dtype is None else torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def _predict_flat(predict: Predict, x: torch.Tensor) -> torch.Tensor:
-    out = predict(x)
-    if not isinstance(out, torch.Tensor) or out.numel() != x.shape[0]:
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"predict must map (B, L, 4) to a (B,) tensor; got {shape} for B = {x.shape[0]}")
-    return out.reshape(-1).float()
-
-
 def ism_scores(
-    predict: Predict,
+    model: Model,
     window: PersonalWindow,
     tss: int,
     batch_size: int = 32,
     device: str | torch.device | None = None,
-    autocast_dtype: torch.dtype | None = None,
+    precision: str = "fp32",
+    track: int | None = None,
+    progress: str | None = None,
 ) -> pd.DataFrame:
     """ISM score of every SNV of ``window`` observed in its people.
 
-    ``ism = predict(reference window with the ALT base at the SNV) - predict(reference window)``: the
+    ``ism = prediction(reference window with the ALT base at the SNV) - prediction(reference window)``: the
     reference window is the one-hot of ``window.codes`` (``N`` = all-zero rows) and the mutated window
     carries a full ALT one-hot at the SNV's position (a homozygous-ALT change in the dosage-averaged
     encoding). An SNV is *observed* if at least one row of ``window.snvs.dosage`` has ALT dosage > 0;
     the others are left out of the table.
 
-    Each forward pass holds the reference window followed by up to ``batch_size`` mutated windows
-    (``batch_size + 1`` sequences), built on ``device`` from the reference one-hot; only one batch of
-    sequences exists at a time. Every score is taken against the reference prediction of its own
-    batch, so the reference and its variants share the same kernels (matters on GPUs, whose kernels
-    and reduction orders can change with the batch shape). Runs under ``torch.no_grad()``.
+    Each forward pass holds the reference window followed by up to ``batch_size`` mutated windows,
+    and every score is taken against the reference prediction of its own pass
+    (:func:`performer.predict.predict_ism`). The model runs in eval mode (restored afterwards).
 
-    The caller is responsible for the model's mode: call ``model.eval()`` first (dropout off), or the
-    scores are noisy. With ``autocast_dtype=torch.bfloat16`` the model output is rounded to bf16 (8
-    significant bits), so ISM effects below ~0.4 % of the prediction are quantised; use float32 where
-    small effects matter.
+    Precision: fp32 by default, whatever precision the model was trained with. ``precision="bf16"``
+    rounds both outputs to 8 significant bits, and their difference is then mostly rounding: on the
+    tiny test model its error reaches about the size of the effects themselves (measured in
+    ``tests/test_predict.py``).
 
     Args:
-        predict: float32 ``(B, L, 4)`` one-hot -> ``(B,)`` prediction.
+        model: a Performer model, a pretrained Enformer (with ``track``) or a callable ``(B, L, 4)`` ->
+            ``(B,)``; see :func:`performer.predict.readout`.
         window: the gene's window; ``window.snvs.dosage`` rows are the people whose observed SNVs
-            are scored (e.g. the training people of a fold).
+            are scored (e.g. the cohort people).
         tss: 0-based TSS position on ``window.chrom`` (bp), for ``distance_to_tss``.
         batch_size: mutated windows per forward pass (>= 1).
-        device: where the sequences are built and ``predict`` runs; default: the device of
-            ``predict``'s parameters when it is a module or a module's method, else the CPU.
-        autocast_dtype: if given, ``predict`` runs under ``torch.autocast(device.type, dtype)``
-            (the trainer's precision, e.g. ``torch.bfloat16``).
+        device: default :func:`performer.predict.choose_device`; a module is moved there.
+        precision: ``"fp32"`` or ``"bf16"``.
+        track: a pretrained Enformer's human track (e.g. 4950), read over its 3 centre bins.
+        progress: a progress-bar label, or None.
 
     Returns:
         One row per observed SNV, in window order, columns ``chrom`` (str), ``pos`` (int64, 0-based),
@@ -98,8 +70,8 @@ def ism_scores(
         prediction (float, from the first batch; NaN when no SNV is observed).
 
     Raises:
-        ValueError: ``batch_size < 1``; an SNV outside ``[window.start, window.end)``; ``predict``
-            does not return one value per sequence.
+        ValueError: ``batch_size < 1``; an SNV outside ``[window.start, window.end)``; the model
+            does not return one value per sequence; a bad ``precision`` or ``track``.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -132,24 +104,18 @@ def ism_scores(
     if len(observed) == 0:
         return table
 
-    dev = infer_device(predict, device)
-    reference = torch.from_numpy(codes_to_one_hot(window.codes).astype(np.float32)).to(dev)
-    offsets_t = torch.from_numpy(offsets).to(dev)
-    alts_t = torch.from_numpy(snvs.alt[observed].astype(np.int64)).to(dev)
-    scores = np.empty(len(observed), dtype=np.float64)
-    with torch.no_grad():
-        for begin in range(0, len(observed), batch_size):
-            stop = min(begin + batch_size, len(observed))
-            k = stop - begin
-            x = reference.unsqueeze(0).repeat(k + 1, 1, 1)
-            rows = torch.arange(1, k + 1, device=dev)
-            x[rows, offsets_t[begin:stop]] = 0.0
-            x[rows, offsets_t[begin:stop], alts_t[begin:stop]] = 1.0
-            with _autocast(dev, autocast_dtype):
-                pred = _predict_flat(predict, x)
-            scores[begin:stop] = (pred[1:] - pred[0]).double().cpu().numpy()
-            if begin == 0:
-                table.attrs["reference_prediction"] = float(pred[0])
+    reference, scores = predict_ism(
+        model,
+        codes_to_one_hot(window.codes),
+        offsets,
+        snvs.alt[observed],
+        track=track,
+        batch_size=batch_size,
+        precision=precision,
+        device=device,
+        progress=progress,
+    )
+    table.attrs["reference_prediction"] = reference
     table["ism"] = scores
     return table
 

@@ -4,9 +4,10 @@ For every finished run and each gene it was trained on (``python evaluate.py tas
 
 * ISM of every SNV observed in the cohort inside the gene's window (``ism_scores``), written per run
   as ``<run_dir>/ism.csv`` and for all runs as ``interpretation/ism.csv``; with ``baseline=enformer``
-  also the pretrained Enformer's ISM (tissue CAGE track, 3 centre bins) in ``ism_enformer.csv``;
-* HSVs: the top-k SNVs by |ISM|, k = the number of non-zero elastic-net coefficients of the same gene
-  and fold (``k=`` overrides), as in Drusinsky et al.;
+  also the pretrained Enformer's ISM (tissue CAGE track, 3 centre bins) in ``ism_enformer.csv``,
+  computed once per gene window and reused by every fold and train fraction (it depends on neither);
+* HSVs: the top-k SNVs by |ISM|, k = the number of non-zero elastic-net coefficients of the same gene,
+  window, fold and train fraction (``k=`` overrides), as in Drusinsky et al.;
 * drivers: forward selection on the test people (Sasse et al. 2023, adapted by Drusinsky et al.),
   with the surrogate linear model's PCC / R^2 against observed expression (``drivers.csv``);
 * gradient x input on the reference window and averaged over the test people's personal windows,
@@ -14,22 +15,23 @@ For every finished run and each gene it was trained on (``python evaluate.py tas
 * on a simulated cohort (``truth.tsv`` beside the expression file): auROC / auPR of |ISM| and of
   |elastic-net coefficient| for the planted causal SNVs and the ISM sign agreement
   (``truth_checks.csv``), for genes with h2 above ``truth_min_h2``.
+
+Every forward pass goes through :mod:`performer.predict`, in ``interpret_precision`` (default fp32,
+whatever ``precision`` the evaluation or the training used: bf16 rounding swamps ISM differences).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from omegaconf import DictConfig
 
 from performer.baselines.elastic_net import elastic_net_baseline
-from performer.baselines.enformer import enformer_track_prediction, load_reference_enformer, track_for
+from performer.baselines.enformer import load_reference_enformer, track_for
 from performer.evaluation.evaluate import Run, annotate, find_runs, heritability, requested_baselines, run_datamodule
 from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
 from performer.interpret.drivers import select_drivers, surrogate_metrics
@@ -37,45 +39,71 @@ from performer.interpret.ism import high_scoring_variants, ism_scores
 from performer.interpret.plots import write_interpretation_figures
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
 from performer.model.module import PerformerModule
-from performer.run import trainer_precision
+from performer.predict import PRECISIONS, Model, predict_people
 
 log = logging.getLogger(__name__)
 
 
-def _device_and_autocast(precision: str) -> tuple[torch.device, torch.dtype | None]:
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.bfloat16 if trainer_precision(precision).startswith("bf16") else None
-    return device, dtype
+def interpretation_precision(cfg: DictConfig) -> str:
+    """The precision of every forward pass of the interpretation: ``cfg.interpret_precision`` (fp32 by
+    default). ``cfg.precision`` (the evaluation's and the trainer's setting) is deliberately not read.
+
+    Raises:
+        ValueError: ``interpret_precision`` is not ``fp32`` or ``bf16``.
+    """
+    precision = str(cfg.get("interpret_precision", "fp32"))
+    if precision not in PRECISIONS:
+        raise ValueError(f"interpret_precision={precision!r}: choose fp32 (default) or bf16")
+    return precision
 
 
-def _predict_people(model: torch.nn.Module, dataset, items: np.ndarray, device, batch_size: int) -> np.ndarray:
-    """The model's predictions for dataset ``items`` (one gene), float64 ``(len(items),)``."""
-    out = []
-    with torch.no_grad():
-        for chunk in np.array_split(items, max(1, -(-len(items) // batch_size))):
-            out.append(model(dataset.__getitems__(chunk)["x"].to(device)).float().cpu().numpy())
-    return np.concatenate(out).astype(np.float64)
+def gene_ism(model: Model, window, tss: int, cfg: DictConfig, track: int | None = None) -> pd.DataFrame:
+    """ISM table of one gene window (:func:`~performer.interpret.ism.ism_scores`) with the task's
+    batch size (``cfg.batch_size``) and precision (:func:`interpretation_precision`)."""
+    return ism_scores(
+        model,
+        window,
+        tss,
+        batch_size=int(cfg.batch_size),
+        precision=interpretation_precision(cfg),
+        track=track,
+        progress="ISM",
+    )
 
 
 def _coefficients(run: Run, datamodule, saved: pd.DataFrame | None, seed: int) -> pd.DataFrame:
-    """Elastic-net coefficients of the run's genes and fold: from the evaluation table when it has them,
-    else fitted now on the same train people."""
+    """Elastic-net coefficients of the run's genes, fitted on the same window, fold and train fraction.
+
+    Taken from the evaluation's ``elastic_net_coefficients.csv`` when it has rows of every training gene
+    with the run's ``window_bp``, ``fold`` and ``train_fraction`` (a table without ``window_bp``, from an
+    older evaluation, is not used); else fitted now on the run's train people."""
     fraction = float(run.cfg.get("train_fraction", 1.0))
-    if saved is not None:
-        rows = saved[(saved["fold"] == int(run.cfg.fold)) & (saved["train_fraction"] == fraction)]
+    window_bp = int(datamodule.window_bp)
+    if saved is not None and "window_bp" in saved.columns:
+        rows = saved[
+            (saved["window_bp"] == window_bp)
+            & (saved["fold"] == int(run.cfg.fold))
+            & (saved["train_fraction"] == fraction)
+        ]
         rows = rows[rows["gene_id"].isin(datamodule.train_gene_ids)]
         if rows["gene_id"].nunique() == len(datamodule.train_gene_ids):
             return rows.drop_duplicates(["gene_id", "pos", "alt"])
-    log.info("fitting the elastic net for %s (no saved coefficients): it sets the HSV count", run.path)
+    log.info(
+        "fitting the elastic net for %s (no saved coefficients for window %d bp, fold %s, train fraction %s): "
+        "it sets the HSV count",
+        run.path,
+        window_bp,
+        run.cfg.fold,
+        fraction,
+    )
     return elastic_net_baseline(datamodule, seed=seed).coefficients
 
 
 def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: pd.DataFrame | None):
     """Interpret one run; returns (ism table, driver table, truth-check table)."""
-    device, autocast = _device_and_autocast(cfg.precision)
+    precision = interpretation_precision(cfg)
     datamodule = run_datamodule(run)
-    module = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu").to(device).eval()
-    model = module.model
+    model = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu").model
     coefficients = _coefficients(run, datamodule, saved_coefficients, cfg.seed)
     truth_path = datamodule.paths["expression"].parent / "truth.tsv"
     truth = pd.read_csv(truth_path, sep="\t") if truth_path.exists() else None
@@ -89,7 +117,7 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         name = datamodule.gene_names[g]
         window = datamodule.windows[g]
         tss = int(datamodule.cohort.genes.at[gene_id, "tss"])
-        table = ism_scores(model, window, tss, batch_size=cfg.batch_size, device=device, autocast_dtype=autocast)
+        table = gene_ism(model, window, tss, cfg)
         table.insert(0, "gene_id", gene_id)
         table.insert(1, "gene", name)
 
@@ -104,7 +132,7 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         items = test_groups[g]
         people = test.person[items]
         y = test.target[items].astype(np.float64)
-        predictions = _predict_people(model, test, items, device, cfg.batch_size)
+        predictions = predict_people(model, test, items, batch_size=int(cfg.batch_size), precision=precision)
         observed = (window.snvs.dosage > 0).any(axis=0)
         dosage = window.snvs.dosage[people][:, observed].astype(np.float64)
         ism = table["ism"].to_numpy()
@@ -126,7 +154,7 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         )
 
         attribution = reference_and_personal_attribution(
-            model, window, rows=people, batch_size=cfg.batch_size, device=device
+            model, window, rows=people, batch_size=int(cfg.attribution_batch_size)
         )
         attribution_dir = out_dir / "attribution"
         attribution_dir.mkdir(parents=True, exist_ok=True)
@@ -176,21 +204,33 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
     return ism_table, as_table(driver_rows), as_table(truth_rows)
 
 
-def enformer_ism(run: Run, cfg: DictConfig, enformer) -> pd.DataFrame:
+def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None) -> pd.DataFrame:
     """ISM of the run's genes with a pretrained Enformer: its tissue CAGE track summed over the 3 centre
-    bins, on ``cfg.enformer_window_bp`` windows (49,152 bp: bins 191-193)."""
-    device, autocast = _device_and_autocast(cfg.precision)
-    enformer.to(device)
-    predict = functools.partial(enformer_track_prediction, enformer, track=track_for(run.cfg.data.tissue, cfg.track))
+    bins, on ``cfg.enformer_window_bp`` windows (49,152 bp: bins 191-193).
+
+    The ISM of a gene window depends on the cohort's files, the window, the track, the weights and the
+    precision, not on the run's fold or train fraction: each is computed once per ``cache`` (a dict kept
+    across runs, keyed by those) and reused.
+    """
+    track = track_for(run.cfg.data.tissue, cfg.track)
     datamodule = run_datamodule(run, window_bp=cfg.enformer_window_bp)
+    cache = {} if cache is None else cache
+    cohort = tuple(str(datamodule.paths[k]) for k in ("vcf", "fasta", "expression"))
     tables = []
     for gene_id in datamodule.train_gene_ids:
         g = datamodule.gene_ids.index(gene_id)
-        tss = int(datamodule.cohort.genes.at[gene_id, "tss"])
-        table = ism_scores(predict, datamodule.windows[g], tss, cfg.batch_size, device=device, autocast_dtype=autocast)
-        table.insert(0, "gene_id", gene_id)
-        table.insert(1, "gene", datamodule.gene_names[g])
-        tables.append(table)
+        window = datamodule.windows[g]
+        key = (cohort, gene_id, window.chrom, window.start, window.end, track, str(cfg.model.pretrained))
+        key = (*key, interpretation_precision(cfg))
+        if key not in cache:
+            tss = int(datamodule.cohort.genes.at[gene_id, "tss"])
+            table = gene_ism(enformer, window, tss, cfg, track=track)
+            table.insert(0, "gene_id", gene_id)
+            table.insert(1, "gene", datamodule.gene_names[g])
+            cache[key] = table
+        else:
+            log.info("pretrained-Enformer ISM of %s reused from an earlier run (same window and track)", gene_id)
+        tables.append(cache[key])
     return annotate(pd.concat(tables, ignore_index=True), "enformer", run, datamodule)
 
 
@@ -213,7 +253,8 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     ism = pd.concat([t[0] for t in tables], ignore_index=True)
     if "enformer" in requested_baselines(cfg):
         enformer = load_reference_enformer(cfg.model.pretrained)
-        reference = pd.concat([enformer_ism(run, cfg, enformer) for run in runs], ignore_index=True)
+        cache: dict = {}
+        reference = pd.concat([enformer_ism(run, cfg, enformer, cache) for run in runs], ignore_index=True)
         reference.to_csv(out_dir / "ism_enformer.csv", index=False)
     ism.to_csv(out_dir / "ism.csv", index=False)
     drivers = [t[1] for t in tables if t[1] is not None]
