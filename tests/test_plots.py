@@ -1,5 +1,5 @@
-"""Tests for performer.evaluation.plots: each figure writes a readable PNG, plots fold means, and skips
-(returns None) instead of crashing when the tables lack what it needs."""
+"""Tests for performer.evaluation.plots and the shared helpers of performer.plotting: each figure writes a
+readable PNG, plots fold means, and skips (returns None) instead of crashing when the tables lack what it needs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
+from performer import plotting
 from performer.evaluation import plots
 
 GENES = [f"G{i}" for i in range(6)]
@@ -206,6 +207,23 @@ def test_observed_vs_predicted_points_pool_all_folds(predictions, tmp_path):
     assert metrics["pcc"] == pytest.approx(pearsonr(rows["y"], rows["pred"]).statistic)
     assert metrics["r2"] == pytest.approx(r2_score(rows["y"], rows["pred"]))
     assert metrics["n"] == 30
+    constant = plots.pooled_metrics(rows.assign(pred=1.0))  # PCC undefined, R^2 still defined
+    assert np.isnan(constant["pcc"]) and constant["r2"] == pytest.approx(r2_score(rows["y"], np.ones(len(rows))))
+    single = plots.pooled_metrics(rows.iloc[:1])
+    assert np.isnan(single["pcc"]) and np.isnan(single["r2"]) and single["n"] == 1
+
+
+def test_shared_figure_helpers(tmp_path):
+    fig = plotting.new_figure(4, 3)
+    plotting.diagonal(fig.subplots(), np.array([0.0, np.nan, 2.0]), np.array([1.0, 1.0, 1.0]))
+    path = plotting.save_figure(fig, tmp_path / "new" / "folder" / "f.png")
+    assert matplotlib.image.imread(path).shape[:2] == (3 * plotting.DPI, 4 * plotting.DPI)
+    assert plotting.file_safe("HLA-A/B 2") == "HLA-A_B_2" and plotting.file_safe("//") == "gene"
+    assert plotting.missing_columns(None, ["y"], "predictions") == "no predictions"
+    assert plotting.missing_columns(pd.DataFrame({"y": []}), ["y", "pred"], "predictions") == (
+        "predictions lacks columns ['pred']"
+    )
+    assert plotting.model_label("elastic_net") == "Elastic net" and plotting.model_label("other") == "other"
 
 
 def test_one_experiment_per_model_is_used(table):

@@ -15,10 +15,10 @@ present (NaN folds ignored), computed here from the per-fold rows rather than re
 ``mean_*_folds``; curves then average those gene values over genes. Genes whose value is NaN in every
 fold are left out and counted in the log.
 
-Every ``plot_*`` function writes one PNG with ``savefig(path, dpi=150)`` and returns the ``Path``, or
-returns ``None`` and logs (``logging`` warning) why when the table lacks the rows or columns the figure
-needs; none raises on an empty subset. Figures are built with ``matplotlib.figure.Figure`` on the Agg
-canvas, so they never touch pyplot's global state or the notebook's backend and need no closing.
+Every ``plot_*`` function writes one PNG (``performer.plotting.save_figure``, 150 dpi) and returns the
+``Path``, or returns ``None`` and logs (``logging`` warning) why when the table lacks the rows or columns
+the figure needs; none raises on an empty subset. Figures are built with ``performer.plotting.new_figure``
+on the Agg canvas, so they never touch pyplot's global state or the notebook's backend and need no closing.
 The ``*_points`` functions return the plotted values as DataFrames, for tests and for users' own plots.
 
 If one model has rows from several experiments in the subset a figure uses (e.g. a single-gene and a
@@ -29,22 +29,26 @@ choice is logged; filter ``table`` first to choose another.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from scipy.stats import pearsonr
-from sklearn.metrics import r2_score
+
+from performer.metrics import gene_metrics
+from performer.plotting import (
+    METRIC_LABELS,
+    REFERENCE_LINE,
+    diagonal,
+    file_safe,
+    missing_columns,
+    model_label,
+    new_figure,
+    save_figure,
+)
 
 log = logging.getLogger(__name__)
 
-DPI = 150
-MODEL_LABELS = {"performer": "Performer", "elastic_net": "Elastic net", "enformer": "Enformer (reference)"}
-METRIC_LABELS = {"pcc": "PCC", "r2": "$R^2$"}
 #: Default heritability bins of Fig. 1c: [0, 0.1), [0.1, 0.3), [0.3, 0.6] (the last bin is closed).
 H2_BINS = (0.0, 0.1, 0.3, 0.6)
 #: Bins of elastic-net R^2 used as a heritability proxy when ``h2`` is unknown: < 0, [0, 0.1), [0.1, 0.3), >= 0.3.
@@ -64,16 +68,6 @@ FIGURE_FILES = {
 # ----------------------------------------------------------------------------------------------------------
 # Selection and fold means
 # ----------------------------------------------------------------------------------------------------------
-
-
-def _missing(table: pd.DataFrame, columns: Sequence[str], what: str) -> str | None:
-    """A reason string when ``table`` lacks any of ``columns``, else None."""
-    missing = [c for c in columns if c not in table.columns]
-    return f"{what} lacks columns {missing}" if missing else None
-
-
-def _label(model: str) -> str:
-    return MODEL_LABELS.get(model, model)
 
 
 def _select(
@@ -142,33 +136,6 @@ def _paired(left: pd.DataFrame, right: pd.DataFrame, names: tuple[str, str], met
     return a.merge(b, on="gene_id", how="inner").sort_values("gene_id").reset_index(drop=True)
 
 
-def _save(fig: Figure, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    return path
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    """A Figure on the Agg canvas, independent of pyplot (nothing to close)."""
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _diagonal(ax, x: np.ndarray, y: np.ndarray) -> None:
-    """Draw y = x over the data range (with a margin) and make the axes square."""
-    values = np.concatenate([np.asarray(x, float), np.asarray(y, float)])
-    values = values[np.isfinite(values)]
-    lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
-    pad = 0.05 * (hi - lo) if hi > lo else 0.05
-    lo, hi = lo - pad, hi + pad
-    ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", linewidth=1, zorder=0)
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
-    ax.set_aspect("equal", adjustable="box")
-
-
 # ----------------------------------------------------------------------------------------------------------
 # Fig. 1b: Performer vs elastic net per gene
 # ----------------------------------------------------------------------------------------------------------
@@ -185,7 +152,7 @@ def performer_vs_elastic_net_points(table: pd.DataFrame, split: str = "test") ->
         ``gene_id``; empty when either model has no rows or the table lacks ``TABLE_COLUMNS``.
     """
     columns = ["gene_id", "gene", "performer_pcc", "performer_r2", "elastic_net_pcc", "elastic_net_r2"]
-    if _missing(table, TABLE_COLUMNS, "table"):
+    if missing_columns(table, TABLE_COLUMNS, "table"):
         return pd.DataFrame(columns=columns)
     performer = fold_means(table, "performer", split, "HOP")
     elastic_net = fold_means(table, "elastic_net", split, "HOP")
@@ -203,14 +170,14 @@ def plot_performer_vs_elastic_net(table: pd.DataFrame, path: str | Path, split: 
     Returns:
         The PNG path, or None (logged) when the table has no gene with both models.
     """
-    reason = _missing(table, TABLE_COLUMNS, "table")
+    reason = missing_columns(table, TABLE_COLUMNS, "table")
     points = performer_vs_elastic_net_points(table, split) if reason is None else None
     if reason is None and points.empty:
         reason = f"no gene has both performer and elastic_net HOP rows (split={split!r}, train_fraction=1.0)"
     if reason:
         log.warning("Skipping Fig. 1b (performer vs elastic net): %s", reason)
         return None
-    fig = _new_figure(10, 5.8)
+    fig = new_figure(10, 5.8)
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("pcc", "r2")):
         x = points[f"elastic_net_{metric}"].to_numpy(float)
@@ -221,13 +188,13 @@ def plot_performer_vs_elastic_net(table: pd.DataFrame, path: str | Path, split: 
         x, y = x[finite], y[finite]
         above = int((y > x).sum())
         ax.scatter(x, y, s=18, alpha=0.75, color="tab:blue", edgecolor="none")
-        _diagonal(ax, x, y)
-        ax.set_xlabel(f"{_label('elastic_net')} {METRIC_LABELS[metric]}")
-        ax.set_ylabel(f"{_label('performer')} {METRIC_LABELS[metric]}")
+        diagonal(ax, x, y)
+        ax.set_xlabel(f"{model_label('elastic_net')} {METRIC_LABELS[metric]}")
+        ax.set_ylabel(f"{model_label('performer')} {METRIC_LABELS[metric]}")
         share = f"{above / len(x):.0%}" if len(x) else "n/a"
         ax.set_title(f"{METRIC_LABELS[metric]}: {above}/{len(x)} genes above y = x ({share})", fontsize="medium")
     fig.suptitle(f"Performer vs elastic net, {split} people of {len(points)} genes (HOP, mean over folds)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -325,7 +292,7 @@ def plot_r2_difference_by_heritability(
     Returns:
         The PNG path, or None (logged) when no gene has both models (or none falls in a bin).
     """
-    reason = _missing(table, TABLE_COLUMNS, "table")
+    reason = missing_columns(table, TABLE_COLUMNS, "table")
     points = r2_difference_points(table, split, h2_bins, elastic_net_r2_bins) if reason is None else None
     if reason is None and points.empty:
         reason = f"no binned gene has both performer and elastic_net HOP rows (split={split!r})"
@@ -335,7 +302,7 @@ def plot_r2_difference_by_heritability(
     labels = list(points["bin"].cat.categories)
     groups = [points.loc[points["bin"] == label, "delta_r2"].to_numpy(float) for label in labels]
     positions = np.arange(1, len(labels) + 1)
-    fig = _new_figure(max(5.0, 1.3 * len(labels) + 2), 4.8)
+    fig = new_figure(max(5.0, 1.3 * len(labels) + 2), 4.8)
     ax = fig.subplots()
     filled = [i for i, g in enumerate(groups) if len(g)]
     ax.boxplot(
@@ -350,16 +317,16 @@ def plot_r2_difference_by_heritability(
     for i in filled:
         jitter = rng.uniform(-0.12, 0.12, size=len(groups[i]))
         ax.scatter(positions[i] + jitter, groups[i], s=14, alpha=0.7, color="tab:blue", edgecolor="none", zorder=3)
-    ax.axhline(0.0, color="0.4", linestyle="--", linewidth=1, zorder=0)
+    ax.axhline(0.0, **REFERENCE_LINE, zorder=0)
     ax.set_xticks(positions, [f"{label}\nn={len(g)}" for label, g in zip(labels, groups)])
     ax.set_xlim(0.4, len(labels) + 0.6)
     if points["bin_by"].iloc[0] == "h2":
         ax.set_xlabel("simulated cis-heritability $h^2$")
     else:
         ax.set_xlabel("elastic-net $R^2$ (proxy for heritability; $h^2$ unknown)")
-    ax.set_ylabel(f"{_label('performer')} $R^2$ \u2212 {_label('elastic_net')} $R^2$")
+    ax.set_ylabel(f"{model_label('performer')} $R^2$ \u2212 {model_label('elastic_net')} $R^2$")
     ax.set_title(f"$R^2$ difference per gene\n{split} people of {len(points)} genes (HOP, mean over folds)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -374,7 +341,7 @@ def observed_vs_predicted_points(
     ``train_fraction`` 1.0, all folds, one experiment (see the module docstring); rows with NaN ``y`` or
     ``pred`` dropped (logged). Empty when nothing matches or ``predictions`` lacks ``PREDICTION_COLUMNS``.
     """
-    if _missing(predictions, PREDICTION_COLUMNS, "predictions"):
+    if missing_columns(predictions, PREDICTION_COLUMNS, "predictions"):
         return predictions.iloc[0:0]
     rows = predictions[
         (predictions["gene"].astype(str) == str(gene)) | (predictions["gene_id"].astype(str) == str(gene))
@@ -387,16 +354,13 @@ def observed_vs_predicted_points(
 
 
 def pooled_metrics(rows: pd.DataFrame) -> dict[str, float]:
-    """PCC (``scipy.stats.pearsonr``) and R^2 (``sklearn.metrics.r2_score``) of ``pred`` against ``y`` over
-    all rows pooled (all folds together), and ``n`` rows; PCC is NaN when ``y`` or ``pred`` is constant and
-    both are NaN with fewer than 2 rows."""
-    y = rows["y"].to_numpy(float)
-    pred = rows["pred"].to_numpy(float)
-    if len(y) < 2:
-        return {"pcc": np.nan, "r2": np.nan, "n": len(y)}
-    constant = np.ptp(y) == 0 or np.ptp(pred) == 0
-    pcc = np.nan if constant else float(pearsonr(y, pred).statistic)
-    return {"pcc": pcc, "r2": float(r2_score(y, pred)), "n": len(y)}
+    """PCC and R^2 of ``pred`` against ``y`` over all rows pooled (all folds together), and ``n`` rows.
+
+    The metrics are ``performer.metrics.gene_metrics`` (``scipy.stats.pearsonr``, ``sklearn.metrics.r2_score``):
+    PCC is NaN when ``y`` or ``pred`` is constant, and both are NaN with fewer than 2 rows.
+    """
+    metrics = gene_metrics(rows["y"].to_numpy(float), rows["pred"].to_numpy(float))
+    return {"pcc": metrics["pcc"], "r2": metrics["r2"], "n": metrics["n_people"]}
 
 
 def plot_observed_vs_predicted(
@@ -412,7 +376,7 @@ def plot_observed_vs_predicted(
     Returns:
         The PNG path, or None (logged) when the gene has fewer than 2 matching rows.
     """
-    reason = _missing(predictions, PREDICTION_COLUMNS, "predictions")
+    reason = missing_columns(predictions, PREDICTION_COLUMNS, "predictions")
     rows = observed_vs_predicted_points(predictions, gene, model, split) if reason is None else None
     if reason is None and len(rows) < 2:
         reason = f"{len(rows)} {model} {split} HOP prediction rows for gene {gene!r} (need 2)"
@@ -423,17 +387,17 @@ def plot_observed_vs_predicted(
     pred = rows["pred"].to_numpy(float)
     pooled = pooled_metrics(rows)
     pcc, r2 = pooled["pcc"], pooled["r2"]
-    fig = _new_figure(5.4, 5.2)
+    fig = new_figure(5.4, 5.2)
     ax = fig.subplots()
     for fold, group in rows.groupby("fold", sort=True):
         ax.scatter(group["y"], group["pred"], s=14, alpha=0.75, edgecolor="none", label=f"fold {fold}")
-    _diagonal(ax, y, pred)
+    diagonal(ax, y, pred)
     ax.legend(frameon=False, fontsize="small")
     ax.set_xlabel("observed expression")
-    ax.set_ylabel(f"{_label(model)} predicted expression")
+    ax.set_ylabel(f"{model_label(model)} predicted expression")
     name = rows["gene"].iloc[0]
     ax.set_title(f"{name}: {split} people (n={len(rows)}), PCC = {pcc:.3f}, $R^2$ = {r2:.3f}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -451,7 +415,7 @@ def hogp_vs_hop_points(table: pd.DataFrame, metric: str = "pcc", split: str = "t
     if metric not in METRIC_LABELS:
         raise ValueError(f"metric must be one of {list(METRIC_LABELS)}, got {metric!r}")
     columns = ["gene_id", "gene", f"hogp_{metric}", f"hop_{metric}"]
-    if _missing(table, TABLE_COLUMNS, "table"):
+    if missing_columns(table, TABLE_COLUMNS, "table"):
         return pd.DataFrame(columns=columns)
     hogp = fold_means(table, "performer", split, "HOGP")
     hop = fold_means(table, "performer", split, "HOP")
@@ -471,7 +435,7 @@ def plot_hogp_vs_hop(table: pd.DataFrame, path: str | Path, metric: str = "pcc",
     Raises:
         ValueError: unknown ``metric``.
     """
-    reason = _missing(table, TABLE_COLUMNS, "table")
+    reason = missing_columns(table, TABLE_COLUMNS, "table")
     points = hogp_vs_hop_points(table, metric, split) if reason is None else None
     if reason is None and points.empty:
         reason = f"no gene has both HOGP and HOP performer rows (split={split!r}, train_fraction=1.0)"
@@ -482,17 +446,17 @@ def plot_hogp_vs_hop(table: pd.DataFrame, path: str | Path, metric: str = "pcc",
     y = points[f"hop_{metric}"].to_numpy(float)
     finite = np.isfinite(x) & np.isfinite(y)
     x, y = x[finite], y[finite]
-    fig = _new_figure(5.4, 5.2)
+    fig = new_figure(5.4, 5.2)
     ax = fig.subplots()
     ax.scatter(x, y, s=18, alpha=0.75, color="tab:purple", edgecolor="none")
-    _diagonal(ax, x, y)
+    diagonal(ax, x, y)
     label = METRIC_LABELS[metric]
-    ax.set_xlabel(f"{_label('performer')} {label}, HOGP (held-out genes and people)")
-    ax.set_ylabel(f"{_label('performer')} {label}, HOP (held-out people)")
+    ax.set_xlabel(f"{model_label('performer')} {label}, HOGP (held-out genes and people)")
+    ax.set_ylabel(f"{model_label('performer')} {label}, HOP (held-out people)")
     ax.set_title(
         f"{label}, {split} people of {len(x)} genes (mean over folds)\n{int((y > x).sum())}/{len(x)} above y = x"
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -515,7 +479,7 @@ def learning_curve_points(table: pd.DataFrame, split: str = "test") -> pd.DataFr
     """
     columns = ["model", "experiment", "label", "train_fraction", "n_train", "n_genes"]
     columns += ["pcc_mean", "pcc_sem", "r2_mean", "r2_sem"]
-    if _missing(table, [*TABLE_COLUMNS, "n_train"], "table"):
+    if missing_columns(table, [*TABLE_COLUMNS, "n_train"], "table"):
         return pd.DataFrame(columns=columns)
     rows = table[(table["split"] == split) & (table["gene_set"] == "HOP")].copy()
     if "experiment" not in rows.columns:
@@ -538,7 +502,8 @@ def learning_curve_points(table: pd.DataFrame, split: str = "test") -> pd.DataFr
     curve = curve.join(rows.groupby(keys)["n_train"].mean()).reset_index()
     n_experiments = curve.groupby("model")["experiment"].transform("nunique")
     curve["label"] = [
-        _label(m) + (f" ({e})" if n > 1 else "") for m, e, n in zip(curve["model"], curve["experiment"], n_experiments)
+        model_label(m) + (f" ({e})" if n > 1 else "")
+        for m, e, n in zip(curve["model"], curve["experiment"], n_experiments)
     ]
     return curve.sort_values(keys).reset_index(drop=True)[columns]
 
@@ -555,14 +520,14 @@ def plot_learning_curve(table: pd.DataFrame, path: str | Path, split: str = "tes
     Returns:
         The PNG path, or None (logged) when no model has rows at several train fractions.
     """
-    reason = _missing(table, [*TABLE_COLUMNS, "n_train"], "table")
+    reason = missing_columns(table, [*TABLE_COLUMNS, "n_train"], "table")
     points = learning_curve_points(table, split) if reason is None else None
     if reason is None and points.empty:
         reason = f"no model has HOP {split} rows at 2 or more train_fraction values"
     if reason:
         log.warning("Skipping learning curve: %s", reason)
         return None
-    fig = _new_figure(10, 4.6)
+    fig = new_figure(10, 4.6)
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("pcc", "r2")):
         for label, group in points.groupby("label", sort=False):
@@ -580,7 +545,7 @@ def plot_learning_curve(table: pd.DataFrame, path: str | Path, split: str = "tes
         ax.legend(frameon=False, fontsize="small")
     n_genes = int(points["n_genes"].max())
     fig.suptitle(f"Learning curve: accuracy vs train-set size (up to {n_genes} genes)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -591,7 +556,7 @@ def plot_learning_curve(table: pd.DataFrame, path: str | Path, split: str = "tes
 def best_gene(table: pd.DataFrame, split: str = "test", candidates: Sequence[str] | None = None) -> str | None:
     """The Performer gene (``gene`` name) with the highest fold-mean PCC on HOP ``split`` rows at
     ``train_fraction`` 1.0, among ``candidates`` (gene names or IDs) when given; None when there is none."""
-    if _missing(table, TABLE_COLUMNS, "table"):
+    if missing_columns(table, TABLE_COLUMNS, "table"):
         return None
     means = fold_means(table, "performer", split, "HOP").dropna(subset=["pcc"])
     if candidates is not None:
@@ -600,10 +565,6 @@ def best_gene(table: pd.DataFrame, split: str = "test", candidates: Sequence[str
     if means.empty:
         return None
     return str(means.sort_values(["pcc", "gene_id"], ascending=[False, True]).iloc[0]["gene"])
-
-
-def _file_safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "gene"
 
 
 def write_figures(
@@ -621,12 +582,12 @@ def write_figures(
         plot_performer_vs_elastic_net(table, out_dir / FIGURE_FILES["performer_vs_elastic_net"]),
         plot_r2_difference_by_heritability(table, out_dir / FIGURE_FILES["r2_difference_by_h2"]),
     ]
-    if predictions is not None and not _missing(predictions, PREDICTION_COLUMNS, "predictions"):
+    if predictions is not None and not missing_columns(predictions, PREDICTION_COLUMNS, "predictions"):
         if gene is None:
             performer = predictions[(predictions["model"] == "performer") & (predictions["split"] == "test")]
             gene = best_gene(table, "test", candidates=performer["gene"].astype(str).unique())
         if gene is not None:
-            path = out_dir / f"observed_vs_predicted_{_file_safe(str(gene))}.png"
+            path = out_dir / f"observed_vs_predicted_{file_safe(str(gene))}.png"
             written.append(plot_observed_vs_predicted(predictions, gene, path))
         else:
             log.warning("Skipping Fig. 1a (observed vs predicted): no Performer test gene in both tables")

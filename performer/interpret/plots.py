@@ -21,8 +21,8 @@ with the most genes (ties: ``train_fraction`` 1.0 first, then by name), and the 
 the table first to choose another. A track view uses the best-ranked run set that has its gene.
 
 Every ``plot_*`` function writes one PNG and returns its ``Path``, or returns ``None`` and logs (``logging``
-warning) why when the table lacks what the figure needs; none raises on an empty subset. Figures follow
-``performer.evaluation.plots``: ``matplotlib.figure.Figure`` on the Agg canvas, never pyplot. The
+warning) why when the table lacks what the figure needs; none raises on an empty subset. Figures are made
+and saved with ``performer.plotting`` (as the evaluation figures): on the Agg canvas, never pyplot. The
 ``*_points`` functions return the plotted values, for tests and for users' own plots.
 """
 
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from performer.evaluation.plots import _diagonal, _file_safe, _new_figure, _save
+from performer.plotting import diagonal, file_safe, missing_columns, new_figure, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,6 @@ _FALSE = {"false", "f", "no", "0", "0.0"}
 # ----------------------------------------------------------------------------------------------------------
 # Table helpers
 # ----------------------------------------------------------------------------------------------------------
-
-
-def _missing(table: pd.DataFrame | None, columns: Sequence[str], what: str) -> str | None:
-    """A reason string when ``table`` is None or lacks any of ``columns``, else None."""
-    if table is None:
-        return f"no {what}"
-    missing = [c for c in columns if c not in table.columns]
-    return f"{what} lacks columns {missing}" if missing else None
 
 
 def flags(values: pd.Series | None, length: int = 0) -> np.ndarray:
@@ -184,7 +176,7 @@ def track_points(ism: pd.DataFrame, gene: str, fold: int | None = None) -> pd.Da
     """
     columns = ["gene_id", "gene", "fold", "distance_to_tss", "ism", "en_coef", "is_hsv", "is_driver", "is_causal"]
     empty = pd.DataFrame(columns=columns)
-    if _missing(ism, ISM_PLOT_COLUMNS, "ISM table"):
+    if missing_columns(ism, ISM_PLOT_COLUMNS, "ISM table"):
         return empty
     gene_rows = _gene_mask(ism, gene)
     if not gene_rows.any():
@@ -259,7 +251,7 @@ def plot_track(ism: pd.DataFrame, gene: str, path: str | Path, fold: int | None 
     Returns:
         The PNG path, or None (logged) when the gene or fold is absent or has no SNV with a finite ISM.
     """
-    reason = _missing(ism, ISM_PLOT_COLUMNS, "ISM table")
+    reason = missing_columns(ism, ISM_PLOT_COLUMNS, "ISM table")
     if reason is None and not _gene_mask(ism, gene).any():
         names = sorted(set(ism["gene"].dropna().astype(str)) | set(ism["gene_id"].dropna().astype(str)))
         close = difflib.get_close_matches(str(gene), names, n=3)
@@ -275,7 +267,7 @@ def plot_track(ism: pd.DataFrame, gene: str, path: str | Path, fold: int | None 
         return None
     chosen = rows["fold"].iloc[0]
     x = rows["distance_to_tss"].to_numpy(float)
-    fig = _new_figure(11, 6.4)
+    fig = new_figure(11, 6.4)
     top, bottom = fig.subplots(2, 1, sharex=True)
     _stems(top, x, rows["ism"].to_numpy(float), "SNV")
     _marks(top, rows, "ism")
@@ -299,7 +291,7 @@ def plot_track(ism: pd.DataFrame, gene: str, path: str | Path, fold: int | None 
     n_causal = int((rows["is_causal"] == 1.0).sum())
     truth = f", {n_causal} causal" if np.isfinite(rows["is_causal"].to_numpy(float)).any() else ""
     fig.suptitle(f"{_gene_label(rows)}, fold {chosen}: {len(rows)} SNVs, {n_hsv} HSVs, {n_driver} drivers{truth}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -316,7 +308,7 @@ def hsv_distance_points(ism: pd.DataFrame) -> pd.DataFrame:
         when the table lacks ``ISM_PLOT_COLUMNS``.
     """
     columns = ["gene_id", "fold", "distance_to_tss", "abs_distance", "is_hsv"]
-    if _missing(ism, ISM_PLOT_COLUMNS, "ISM table"):
+    if missing_columns(ism, ISM_PLOT_COLUMNS, "ISM table"):
         return pd.DataFrame(columns=columns)
     rows = one_run_set(ism, "ISM table")
     distance = _float(rows, "distance_to_tss")
@@ -343,7 +335,7 @@ def plot_hsv_distance(ism: pd.DataFrame, path: str | Path) -> Path | None:
     Returns:
         The PNG path, or None (logged) when no SNV is scored or none is an HSV.
     """
-    reason = _missing(ism, [*ISM_PLOT_COLUMNS, "is_hsv"], "ISM table")
+    reason = missing_columns(ism, [*ISM_PLOT_COLUMNS, "is_hsv"], "ISM table")
     points = hsv_distance_points(ism) if reason is None else None
     if reason is None and points.empty:
         reason = "no SNV with a finite ISM and distance to TSS"
@@ -355,7 +347,7 @@ def plot_hsv_distance(ism: pd.DataFrame, path: str | Path) -> Path | None:
     distance = np.maximum(points["abs_distance"].to_numpy(float), 1.0)
     hsv = points["is_hsv"].to_numpy(bool)
     bins = np.geomspace(1.0, max(2.0, distance.max() * 1.05), 31)
-    fig = _new_figure(7, 4.6)
+    fig = new_figure(7, 4.6)
     ax = fig.subplots()
     for values, label, color, kind in (
         (distance, f"all scored SNVs (n={len(distance)})", "0.6", "stepfilled"),
@@ -383,7 +375,7 @@ def plot_hsv_distance(ism: pd.DataFrame, path: str | Path) -> Path | None:
         f"HSV distance to TSS ({n_genes} genes, all folds)\n"
         f"median |distance|: HSVs {median_hsv:,.0f} bp, all SNVs {median_all:,.0f} bp"
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -403,7 +395,7 @@ def sign_agreement_points(ism: pd.DataFrame) -> tuple[pd.DataFrame, float]:
         ``is_hsv``, ``agree``; agreement is NaN when there is no point (no elastic net, or all zero).
     """
     columns = ["gene_id", "gene", "fold", "distance_to_tss", "ism", "en_coef", "is_hsv", "agree"]
-    if _missing(ism, [*ISM_PLOT_COLUMNS, "en_coef"], "ISM table"):
+    if missing_columns(ism, [*ISM_PLOT_COLUMNS, "en_coef"], "ISM table"):
         return pd.DataFrame(columns=columns), float("nan")
     rows = one_run_set(ism, "ISM table")
     score, coef = _float(rows, "ism"), _float(rows, "en_coef")
@@ -434,7 +426,7 @@ def plot_ism_vs_elastic_net(ism: pd.DataFrame, path: str | Path) -> Path | None:
     Returns:
         The PNG path, or None (logged) when no SNV has a finite non-zero elastic-net coefficient.
     """
-    reason = _missing(ism, [*ISM_PLOT_COLUMNS, "en_coef"], "ISM table")
+    reason = missing_columns(ism, [*ISM_PLOT_COLUMNS, "en_coef"], "ISM table")
     if reason is None:
         points, agreement = sign_agreement_points(ism)
         if points.empty:
@@ -442,7 +434,7 @@ def plot_ism_vs_elastic_net(ism: pd.DataFrame, path: str | Path) -> Path | None:
     if reason:
         log.warning("Skipping Fig. 2c (ISM vs elastic net): %s", reason)
         return None
-    fig = _new_figure(6.4, 5.4)
+    fig = new_figure(6.4, 5.4)
     ax = fig.subplots()
     hsv = points["is_hsv"].to_numpy(bool)
     ax.scatter(
@@ -475,7 +467,7 @@ def plot_ism_vs_elastic_net(ism: pd.DataFrame, path: str | Path) -> Path | None:
         f"sign agreement {agreement:.1%} ({n_agree}/{len(points)} SNVs with non-zero coefficient)",
         fontsize="medium",
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -492,7 +484,7 @@ def truth_recovery_points(truth_checks: pd.DataFrame) -> pd.DataFrame:
         columns) when the table is None, empty or lacks ``TRUTH_PLOT_COLUMNS``.
     """
     columns = ["gene_id", "gene", "h2", "ism_auroc", "en_auroc", "sign_agreement", "n_folds"]
-    if _missing(truth_checks, TRUTH_PLOT_COLUMNS, "truth-check table") or truth_checks.empty:
+    if missing_columns(truth_checks, TRUTH_PLOT_COLUMNS, "truth-check table") or truth_checks.empty:
         return pd.DataFrame(columns=columns)
     rows = one_run_set(truth_checks, "truth-check table")
     values = pd.DataFrame(
@@ -530,7 +522,7 @@ def plot_truth_recovery(truth_checks: pd.DataFrame, path: str | Path) -> Path | 
     Returns:
         The PNG path, or None (logged) when no gene has both auROCs.
     """
-    reason = _missing(truth_checks, TRUTH_PLOT_COLUMNS, "truth-check table")
+    reason = missing_columns(truth_checks, TRUTH_PLOT_COLUMNS, "truth-check table")
     points = truth_recovery_points(truth_checks) if reason is None else None
     if reason is None:
         both = np.isfinite(points["ism_auroc"].to_numpy(float)) & np.isfinite(points["en_auroc"].to_numpy(float))
@@ -544,14 +536,14 @@ def plot_truth_recovery(truth_checks: pd.DataFrame, path: str | Path) -> Path | 
     points = points[both]
     x, y = points["en_auroc"].to_numpy(float), points["ism_auroc"].to_numpy(float)
     h2 = points["h2"].to_numpy(float)
-    fig = _new_figure(6.0, 5.2)
+    fig = new_figure(6.0, 5.2)
     ax = fig.subplots()
     if np.isfinite(h2).any():
         dots = ax.scatter(x, y, c=h2, cmap="viridis", s=26, alpha=0.85, edgecolor="none", plotnonfinite=True)
         fig.colorbar(dots, ax=ax, label="simulated cis-heritability $h^2$")
     else:
         ax.scatter(x, y, s=26, alpha=0.85, color="tab:blue", edgecolor="none")
-    _diagonal(ax, np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    diagonal(ax, np.array([0.0, 1.0]), np.array([0.0, 1.0]))
     ax.axhline(0.5, color="0.7", linestyle=":", linewidth=0.8, zorder=0)
     ax.axvline(0.5, color="0.7", linestyle=":", linewidth=0.8, zorder=0)
     ax.set_xlabel("auROC of |elastic-net coefficient|")
@@ -562,7 +554,7 @@ def plot_truth_recovery(truth_checks: pd.DataFrame, path: str | Path) -> Path | 
         f"ISM sign agreement {_mean_text(points['sign_agreement'].to_numpy(float))}",
         fontsize="medium",
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -574,7 +566,7 @@ def top_hsv_genes(ism: pd.DataFrame, n: int = N_TRACK_GENES) -> list[str]:
     """Up to ``n`` genes (``gene`` names, else ``gene_id``) with the most HSVs over all folds of one run
     set, most first (ties by name); all genes when there are fewer than ``n``. Empty when the table lacks
     ``ISM_PLOT_COLUMNS``."""
-    if _missing(ism, ISM_PLOT_COLUMNS, "ISM table") or ism.empty:
+    if missing_columns(ism, ISM_PLOT_COLUMNS, "ISM table") or ism.empty:
         return []
     rows = one_run_set(ism, "ISM table")
     names = rows["gene"].where(rows["gene"].notna(), rows["gene_id"]).astype(str)
@@ -599,7 +591,7 @@ def write_interpretation_figures(
     out_dir = Path(out_dir)
     if genes is None:
         genes = top_hsv_genes(ism)
-    written = [plot_track(ism, gene, out_dir / f"track_{_file_safe(str(gene))}.png") for gene in genes]
+    written = [plot_track(ism, gene, out_dir / f"track_{file_safe(str(gene))}.png") for gene in genes]
     written.append(plot_hsv_distance(ism, out_dir / FIGURE_FILES["hsv_distance"]))
     written.append(plot_ism_vs_elastic_net(ism, out_dir / FIGURE_FILES["ism_vs_elastic_net"]))
     if truth_checks is not None and len(truth_checks):
