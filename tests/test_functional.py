@@ -20,6 +20,7 @@ from performer.interpret.functional import (
     annotation_enrichment,
     check_weight_table,
     fine_mapped_auroc,
+    functional_analyses,
     ld_summary,
     mean_pairwise_ld,
     motifbreakr_bed,
@@ -127,6 +128,23 @@ def test_annotation_enrichment_hand_computed(enrichment_case):
     per_gene = annotation_enrichment(weights, windows, regions, by_gene=True)
     a = per_gene[(per_gene["model"] == "performer") & (per_gene["gene_id"] == "A") & (per_gene["label"] == "promoter")]
     assert a[["observed", "expected", "label_fraction"]].to_numpy().tolist() == [[2, 0.45, 0.15]]
+
+
+def test_annotation_enrichment_windows_per_model(enrichment_case):
+    """Enformer's ISM window may be wider: A's is [500, 3000) for it, holding 250 bp of promoter."""
+    regions, windows, weights = enrichment_case
+    enformer = rows("enformer", "A", [1000, 2500, 2600], [True, True, False])
+    per_model = pd.concat(
+        [windows.assign(model=m) for m in ("performer", "elastic_net")]
+        + [pd.DataFrame({"model": ["enformer"], "gene_id": ["A"], "chrom": ["chr1"], "start": [500], "end": [3000]})],
+        ignore_index=True,
+    )
+    table = annotation_enrichment(pd.concat([weights, enformer]), per_model, regions).set_index(["model", "label"])
+    assert table.loc[("enformer", "promoter"), "observed"] == 1
+    assert table.loc[("enformer", "promoter"), "expected"] == pytest.approx(2 * 250 / 2500, abs=1e-12)
+    assert table.loc[("performer", "promoter"), "expected"] == pytest.approx(0.45, abs=1e-12)
+    with pytest.raises(ValueError, match="outside its window"):
+        annotation_enrichment(pd.concat([weights, enformer]), pd.concat([windows, windows.iloc[:0]]), regions)
 
 
 def test_annotation_enrichment_errors(enrichment_case):
@@ -320,6 +338,14 @@ def test_weight_table_from_ism_tables():
     assert table.loc["enformer", "hsv"].tolist() == [False, True, True]
     with pytest.raises(ValueError, match="twice"):
         check_weight_table(pd.concat([table.reset_index()] * 2))
+    # one grouping key only (no fold), and an explicit k
+    single = weight_table(ism.drop(columns="fold"), enformer.drop(columns="fold")).set_index(["model", "pos"])
+    assert single.loc["enformer", "hsv"].tolist() == [False, True, True]
+    assert weight_table(ism, enformer, k=1).set_index(["model", "pos"]).loc["enformer", "hsv"].tolist() == [
+        False,
+        True,
+        False,
+    ]
 
 
 def test_motifbreakr_bed(tmp_path):
@@ -347,6 +373,27 @@ def test_motifbreakr_bed(tmp_path):
     assert path.read_text() == "chr22\t20099999\t20100000\tchr22:20100000:A:G\t0\t+\n"
     with pytest.raises(ValueError, match="no rows of model 'enformer'"):
         motifbreakr_bed(weights, model="enformer")
+
+
+def test_functional_analyses_writes_tables(enrichment_case, tmp_path):
+    regions, windows, weights = enrichment_case
+    bed = tmp_path / "regions.bed"
+    regions.to_csv(bed, sep="\t", header=False, index=False)
+    fine = read_fine_mapped(pd.DataFrame({"chrom": ["chr1"], "pos": [1001], "label": [1]}))
+    rng = np.random.default_rng(1)
+    dosages = {
+        "A": ([1000, 1149, 1150, 1700], rng.integers(0, 3, (20, 4))),
+        "B": ([5010, 5060], rng.integers(0, 3, (20, 2))),
+    }
+    tables = functional_analyses(weights, tmp_path / "out", windows, bed, fine, dosages, figures=False)
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted(
+        [f"{name}.csv" for name in tables] + ["motifbreakr_elastic_net.bed", "motifbreakr_performer.bed"]
+    )
+    assert pd.read_csv(tmp_path / "out" / "annotation_enrichment.csv")["observed"].sum() == 3
+    assert (tmp_path / "out" / "motifbreakr_performer.bed").read_text().splitlines()[
+        0
+    ] == "chr1\t1000\t1001\tchr1:1001:A:G\t0\t+"
 
 
 def test_figures(enrichment_case, tmp_path):

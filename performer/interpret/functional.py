@@ -159,10 +159,13 @@ def weight_table(ism: pd.DataFrame, enformer_ism: pd.DataFrame | None = None, k:
             raise KeyError("enformer_ism lacks column 'ism' (expected the pipeline's ism_enformer.csv)")
         group = [c for c in ("experiment", "train_fraction", "fold", "gene_id") if c in enformer_ism.columns]
         group = [c for c in group if c in performer.columns]
-        counts = performer.groupby(group)["hsv"].sum() if k is None else None
+        counts = {}
+        if k is None:
+            for key, n in performer.groupby(group)["hsv"].sum().items():
+                counts[key if isinstance(key, tuple) else (key,)] = int(n)
         parts = []
         for key, rows in enformer_ism.groupby(group, sort=False):
-            n = int(k) if k is not None else int(counts.get(key, 0))
+            n = int(k) if k is not None else counts.get(key if isinstance(key, tuple) else (key,), 0)
             top = high_scoring_variants(rows, n).set_index(["pos", "alt"]).index
             flagged = rows.set_index(["pos", "alt"]).index.isin(top)
             parts.append(rows.assign(weight=rows["ism"].astype(np.float64), hsv=flagged, driver=False))
@@ -341,24 +344,35 @@ def read_qtltools_lead_eqtls(path: str | Path, p_threshold: float = 0.05) -> pd.
     return read_fine_mapped(fine.astype({"label": int}), source=str(path))
 
 
-def _windows(windows: pd.DataFrame, gene_ids: list[str]) -> pd.DataFrame:
-    """One window per gene (``gene_id`` index; ``chrom``, ``start``, ``end``), checked."""
+def _windows(windows: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """One window per gene, or per (model, gene) when ``windows`` has a ``model`` column; checked.
+
+    Returns the windows indexed by (``model``, ``gene_id``) (``model`` = ``"*"`` when not given).
+    """
     missing = [c for c in ("gene_id", "chrom", "start", "end") if c not in windows.columns]
     if missing:
         raise KeyError(f"windows lack columns {missing}; need gene_id, chrom, start, end (0-based half-open)")
-    table = windows[["gene_id", "chrom", "start", "end"]].drop_duplicates()
-    table = table.astype({"gene_id": str, "chrom": str, "start": np.int64, "end": np.int64})
-    repeated = table["gene_id"][table["gene_id"].duplicated()]
+    table = windows.assign(model=windows["model"] if "model" in windows.columns else "*")
+    table = table[["model", "gene_id", "chrom", "start", "end"]].drop_duplicates()
+    table = table.astype({"model": str, "gene_id": str, "chrom": str, "start": np.int64, "end": np.int64})
+    repeated = table[table.duplicated(["model", "gene_id"])]
     if len(repeated):
-        raise ValueError(f"windows give gene {repeated.iloc[0]} two different windows; give one per gene")
+        raise ValueError(
+            f"windows give gene {repeated['gene_id'].iloc[0]} two different windows; give one per gene "
+            "(or per model and gene, with a model column)"
+        )
     if (table["end"] <= table["start"]).any():
         raise ValueError(
             f"windows with end <= start: {table[table['end'] <= table['start']].head(3).to_dict('records')}"
         )
-    absent = sorted(set(gene_ids) - set(table["gene_id"]))
+    table = table.set_index(["model", "gene_id"])
+    per_model = "model" in windows.columns
+    wanted = weights[["model", "gene_id"]].drop_duplicates()
+    keys = list(zip(wanted["model"] if per_model else ["*"] * len(wanted), wanted["gene_id"]))
+    absent = [k for k in keys if k not in table.index]
     if absent:
-        raise KeyError(f"{len(absent)} genes of the weight table have no window, e.g. {absent[:5]}")
-    return table.set_index("gene_id")
+        raise KeyError(f"{len(absent)} genes of the weight table have no window, e.g. {absent[:5]} (model, gene_id)")
+    return table
 
 
 def _merge(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -399,7 +413,8 @@ def annotation_enrichment(
     Args:
         weights: weight table (module docstring); ``hsv`` marks the variants tested.
         windows: ``gene_id, chrom, start, end`` (0-based half-open, bp), one window per gene, e.g. the
-            pipeline's windows (``PersonalWindow.chrom/start/end``).
+            pipeline's windows (``PersonalWindow.chrom/start/end``); with a ``model`` column, one per
+            model and gene (Enformer's ISM may use a wider window than Performer's).
         regions: ``chrom, start, end, label`` (:func:`read_annotation_bed`). Contigs are matched with
             ``resolve_contig`` (``chr22`` == ``22``); windows on a contig absent from ``regions`` overlap
             no label (counted, logged).
@@ -419,7 +434,8 @@ def annotation_enrichment(
     for column in BED_COLUMNS:
         if column not in regions.columns:
             raise KeyError(f"regions lack column {column!r}; read the BED with read_annotation_bed")
-    win = _windows(windows, sorted(weights["gene_id"].unique()))
+    win = _windows(windows, weights)
+    per_model = "model" in windows.columns
     labels = sorted(regions["label"].astype(str).unique())
     region_contigs = list(dict.fromkeys(regions["chrom"].astype(str)))
     merged: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
@@ -448,7 +464,7 @@ def annotation_enrichment(
     gene_keys = _keys(weights, GENE_KEYS)
     for key, group in weights.groupby(gene_keys, sort=False):
         ident = dict(zip(gene_keys, key if isinstance(key, tuple) else (key,)))
-        chrom, lo, hi = win.loc[ident["gene_id"], ["chrom", "start", "end"]]
+        chrom, lo, hi = win.loc[(ident["model"] if per_model else "*", ident["gene_id"]), ["chrom", "start", "end"]]
         hsv_pos = group.loc[group["hsv"], "pos"].to_numpy(np.int64)
         outside = (hsv_pos < lo) | (hsv_pos >= hi)
         if outside.any():
@@ -790,3 +806,59 @@ def write_motifbreakr_bed(table: pd.DataFrame, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table[["chrom", "start", "end", "name", "score", "strand"]].to_csv(path, sep="\t", header=False, index=False)
     return path
+
+
+def functional_analyses(
+    weights: pd.DataFrame,
+    out_dir: str | Path,
+    windows: pd.DataFrame | None = None,
+    annotation_bed: str | Path | None = None,
+    fine_mapped: pd.DataFrame | None = None,
+    dosages: Mapping[str, object] | None = None,
+    figures: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """Run every analysis whose inputs are given and write its table (CSV) and figure (PNG) to ``out_dir``.
+
+    Always: ``variant_sets.csv`` (:func:`variant_set_summary`) and ``motifbreakr_<model>.bed`` per model
+    with HSVs (:func:`motifbreakr_bed`). With ``windows`` and ``annotation_bed``:
+    ``annotation_enrichment.csv`` and ``annotation_enrichment_by_gene.csv``. With ``fine_mapped`` (from
+    :func:`read_fine_mapped` / :func:`read_qtltools_lead_eqtls`): ``fine_mapped_auroc.csv`` and
+    ``fine_mapped_auroc_summary.csv``. With ``dosages``: ``ld.csv`` and ``ld_summary.csv``. Figures
+    (:func:`performer.interpret.functional_plots.write_functional_figures`) when ``figures``.
+
+    Returns:
+        The tables by file stem.
+    """
+    from performer.interpret.functional_plots import write_functional_figures
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights = check_weight_table(weights)
+    tables = {"variant_sets": variant_set_summary(weights)}
+    for model in _models_with_hsvs(weights):
+        write_motifbreakr_bed(motifbreakr_bed(weights, model=model), out_dir / f"motifbreakr_{model}.bed")
+    if windows is not None and annotation_bed is not None:
+        regions = read_annotation_bed(annotation_bed)
+        tables["annotation_enrichment"] = annotation_enrichment(weights, windows, regions)
+        tables["annotation_enrichment_by_gene"] = annotation_enrichment(weights, windows, regions, by_gene=True)
+    if fine_mapped is not None:
+        tables["fine_mapped_auroc"] = fine_mapped_auroc(weights, fine_mapped)
+        tables["fine_mapped_auroc_summary"] = summarize(tables["fine_mapped_auroc"], "auroc")
+    if dosages is not None:
+        tables["ld"] = ld_summary(weights, dosages)
+        tables["ld_summary"] = summarize(tables["ld"], "mean_r2", by=["set"])
+    for name, table in tables.items():
+        table.to_csv(out_dir / f"{name}.csv", index=False)
+    if figures:
+        write_functional_figures(
+            out_dir,
+            enrichment=tables.get("annotation_enrichment"),
+            auroc=tables.get("fine_mapped_auroc"),
+            weights=weights,
+            ld=tables.get("ld"),
+        )
+    return tables
+
+
+def _models_with_hsvs(weights: pd.DataFrame) -> list[str]:
+    return sorted(weights.loc[weights["hsv"], "model"].unique())
