@@ -36,7 +36,9 @@ from performer.model.module import PerformerModule
 from performer.runs import (
     SUMMARY_FILE,  # noqa: F401 (performer.evaluation.evaluate imports it from here)
     RunFiles,
+    build_datamodule,
     finished,
+    gene_list,  # noqa: F401 (performer.evaluation.evaluate imports it from here)
     gene_set_name,
     read_summary,
     write_config,
@@ -59,26 +61,6 @@ LEGACY_KEYS = {
 
 CODE_OWNED_TRAINER_ARGS = ("logger", "callbacks", "default_root_dir", "use_distributed_sampler", "enable_checkpointing")
 """``L.Trainer`` arguments that :func:`build_trainer` sets itself; ``cfg.trainer`` may not set them."""
-
-
-def gene_list(gene: str | None, genes) -> list[str] | None:
-    """Genes of a run: ``gene`` (one symbol or ID), else ``genes`` (a list, or a file with one per line).
-
-    Returns None (every gene of the expression file) when neither is given.
-
-    Raises:
-        FileNotFoundError: ``genes`` is a string that is not an existing file.
-    """
-    if gene:
-        return [str(gene)]
-    if genes is None:
-        return None
-    if isinstance(genes, str):
-        path = Path(to_absolute_path(genes))
-        if not path.is_file():
-            raise FileNotFoundError(f"genes={genes!r}: expected a list or a file with one gene per line")
-        return [line.split()[0] for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    return [str(g) for g in genes]
 
 
 def gpus_per_node(devices) -> int:
@@ -126,51 +108,6 @@ def check_config(cfg: DictConfig) -> None:
     owned = [key for key in CODE_OWNED_TRAINER_ARGS if key in cfg.trainer]
     if owned:
         raise ValueError(f"trainer.{owned[0]} is set by performer.run.build_trainer; remove it from the config")
-
-
-def accumulation(cfg: DictConfig) -> int:
-    """Micro-batches per optimiser step: ``cfg.trainer.accumulate_grad_batches`` (Lightning's default 1).
-
-    The same number drives Lightning's gradient accumulation and the same-gene sampler, which must
-    agree. Run configs written before the setting moved into ``trainer`` hold it as ``accumulate``.
-    """
-    value = OmegaConf.select(cfg, "trainer.accumulate_grad_batches", default=None)
-    if value is None:
-        value = cfg.get("accumulate", 1)
-    return int(value)
-
-
-def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
-    """The DataModule of ``cfg.data`` (paths) and the run's batching, fold and window settings."""
-    data = cfg.data
-    root = data.root if data.root is None else to_absolute_path(str(data.root))
-    return PerformerDataModule(
-        vcf=data.vcf,
-        fasta=data.fasta,
-        expression=data.expression,
-        root=root,
-        gene_table=data.gene_table,
-        id_map=data.id_map,
-        simulate=data.simulate,
-        genes=gene_list(cfg.gene, cfg.genes),
-        eval_genes=gene_list(None, cfg.eval_genes),
-        train_fraction=cfg.train_fraction,
-        window_bp=cfg.model.window_bp,
-        batch_size=cfg.batch_size,
-        accumulate=accumulation(cfg),
-        eval_batch_size=cfg.eval_batch_size,
-        fold=cfg.fold,
-        n_folds=cfg.n_folds,
-        split_seed=cfg.split_seed,
-        splits_dir=to_absolute_path(cfg.splits_dir) if cfg.splits_dir else None,
-        seed=cfg.seed,
-        num_workers=cfg.num_workers,
-        strict=data.strict,
-        pass_only=data.pass_only,
-        missing=data.missing,
-        cache_dir=to_absolute_path(data.cache_dir) if data.get("cache_dir") else None,  # older run configs lack it
-        read_workers=data.get("read_workers"),
-    )
 
 
 def build_module(cfg: DictConfig) -> PerformerModule:

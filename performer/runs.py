@@ -15,8 +15,10 @@ by default (:func:`gene_set_name` names the middle part):
 | ``summary.json`` | mean tune/test PCC and R^2; written last and atomically: its presence marks a finished run |
 | ``ism.csv`` | written later by the interpretation (``python evaluate.py task=ism``): ISM of the run's genes |
 
-This module names those files (:class:`RunFiles`) and reads and writes them; the training wiring
-(``performer.run``), the evaluation and the interpretation all go through it. It holds no training logic.
+This module names those files (:class:`RunFiles`), reads and writes them, finds finished runs
+(:func:`find_runs`) and reads a run's config into its genes and DataModule (:func:`build_datamodule`). The
+training wiring (``performer.run``), the evaluation and the interpretation all go through it; it holds no
+training logic.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hydra.utils import to_absolute_path
 from omegaconf import DictConfig, OmegaConf
 
+from performer.data.datamodule import PerformerDataModule
 from performer.data.splits import PeopleSplit
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,76 @@ def gene_set_name(gene: str | None, genes) -> str:
         return Path(genes).stem
     genes = list(genes)
     return genes[0] if len(genes) == 1 else f"{genes[0]}+{len(genes) - 1}"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A run's config: its genes and its data
+# ----------------------------------------------------------------------------------------------------------
+
+
+def gene_list(gene: str | None, genes) -> list[str] | None:
+    """Genes of a run: ``gene`` (one symbol or ID), else ``genes`` (a list, or a file with one per line).
+
+    Returns None (every gene of the expression file) when neither is given.
+
+    Raises:
+        FileNotFoundError: ``genes`` is a string that is not an existing file.
+    """
+    if gene:
+        return [str(gene)]
+    if genes is None:
+        return None
+    if isinstance(genes, str):
+        path = Path(to_absolute_path(genes))
+        if not path.is_file():
+            raise FileNotFoundError(f"genes={genes!r}: expected a list or a file with one gene per line")
+        return [line.split()[0] for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return [str(g) for g in genes]
+
+
+def accumulation(cfg: DictConfig) -> int:
+    """Micro-batches per optimiser step: ``cfg.trainer.accumulate_grad_batches`` (Lightning's default 1).
+
+    The same number drives Lightning's gradient accumulation and the same-gene sampler, which must
+    agree. Run configs written before the setting moved into ``trainer`` hold it as ``accumulate``.
+    """
+    value = OmegaConf.select(cfg, "trainer.accumulate_grad_batches", default=None)
+    if value is None:
+        value = cfg.get("accumulate", 1)
+    return int(value)
+
+
+def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
+    """The DataModule of ``cfg.data`` (paths) and the run's batching, fold and window settings."""
+    data = cfg.data
+    root = data.root if data.root is None else to_absolute_path(str(data.root))
+    return PerformerDataModule(
+        vcf=data.vcf,
+        fasta=data.fasta,
+        expression=data.expression,
+        root=root,
+        gene_table=data.gene_table,
+        id_map=data.id_map,
+        simulate=data.simulate,
+        genes=gene_list(cfg.gene, cfg.genes),
+        eval_genes=gene_list(None, cfg.eval_genes),
+        train_fraction=cfg.train_fraction,
+        window_bp=cfg.model.window_bp,
+        batch_size=cfg.batch_size,
+        accumulate=accumulation(cfg),
+        eval_batch_size=cfg.eval_batch_size,
+        fold=cfg.fold,
+        n_folds=cfg.n_folds,
+        split_seed=cfg.split_seed,
+        splits_dir=to_absolute_path(cfg.splits_dir) if cfg.splits_dir else None,
+        seed=cfg.seed,
+        num_workers=cfg.num_workers,
+        strict=data.strict,
+        pass_only=data.pass_only,
+        missing=data.missing,
+        cache_dir=to_absolute_path(data.cache_dir) if data.get("cache_dir") else None,  # older run configs lack it
+        read_workers=data.get("read_workers"),
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -125,3 +125,13 @@ def test_gene_set_names_the_run_directory(tmp_path):
     assert runs.gene_set_name(None, str(tmp_path / "genes.txt")) == "genes"
     assert runs.gene_set_name(None, ["BTNL3", "ZFP57", "PPIF"]) == "BTNL3+2"
     assert runs.gene_set_name(None, ["PPIF"]) == "PPIF"
+
+
+def test_gene_list_reads_a_gene_file(tmp_path):
+    genes = tmp_path / "genes.txt"
+    genes.write_text("# genes of a run\nBTNL3 chr5\n\nENSG00000204644\n")
+    assert runs.gene_list(None, str(genes)) == ["BTNL3", "ENSG00000204644"]
+    assert runs.gene_list("PPIF", str(genes)) == ["PPIF"]  # gene= wins
+    assert runs.gene_list(None, None) is None  # every gene of the data
+    with pytest.raises(FileNotFoundError, match="one gene per line"):
+        runs.gene_list(None, str(tmp_path / "absent.txt"))

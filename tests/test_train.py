@@ -17,8 +17,8 @@ from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
 from performer.model import build_trunk
-from performer.run import build_datamodule, build_trainer, check_config, summary_line, wandb_mode
-from performer.runs import find_runs, read_split
+from performer.run import build_trainer, check_config, summary_line, wandb_mode
+from performer.runs import build_datamodule, find_runs, read_split
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=4", "trainer.max_epochs=2"]
 
