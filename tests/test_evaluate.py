@@ -14,8 +14,10 @@ from omegaconf import OmegaConf
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
+from performer.baselines import elastic_net_baseline, load_reference_enformer
 from performer.data.splits import MissingPeopleError, PeopleSplit, make_split
-from performer.evaluation.evaluate import Run, run_datamodule, summary_table
+from performer.evaluation.evaluate import Run, annotate, run_datamodule, summary_table
+from performer.interpret.pipeline import _coefficients, enformer_ism
 from performer.model import build_trunk
 from performer.run import build_datamodule
 
@@ -97,10 +99,16 @@ def test_multi_gene_model_on_held_out_genes(tiny_cohort, tmp_path):
     run_train(
         tmp_path / "runs" / "multi", "experiment=multi_gene", "genes=[BTNL3,ZFP57]", f"data.root={tiny_cohort}", *FAST
     )
-    run_evaluate(f"runs={tmp_path / 'runs'}", "eval_genes=[PPIF]", "figures=false")
+    run_evaluate(f"runs={tmp_path / 'runs'}", "eval_genes=[PPIF]", "baseline=elastic_net", "figures=false")
     table = pd.read_csv(tmp_path / "runs" / "evaluation" / "evaluation.csv")
-    assert dict(zip(table["gene"], table["gene_set"])) == {"BTNL3": "HOP", "ZFP57": "HOP", "PPIF": "HOGP"}
+    performer = table[table["model"] == "performer"]
+    assert dict(zip(performer["gene"], performer["gene_set"])) == {"BTNL3": "HOP", "ZFP57": "HOP", "PPIF": "HOGP"}
+    # the elastic net is fitted on each gene's own train people, PPIF included: all HOP
+    elastic_net = table[table["model"] == "elastic_net"]
+    assert set(elastic_net["gene"]) == {"BTNL3", "ZFP57", "PPIF"} and set(elastic_net["gene_set"]) == {"HOP"}
+    assert set(table["window_bp"]) == {2048}
     predictions = pd.read_csv(tmp_path / "runs" / "evaluation" / "predictions.csv", dtype={"person": str})
+    predictions = predictions[predictions["model"] == "performer"]
     test_people = (tmp_path / "runs" / "multi" / "splits" / "test.txt").read_text().split()
     for gene in ("BTNL3", "PPIF"):  # held-out genes are scored on the same held-out people
         assert sorted(predictions.loc[predictions["gene"] == gene, "person"]) == sorted(test_people)
@@ -188,6 +196,69 @@ def test_evaluation_fails_when_the_cohort_lost_people_of_the_run(tiny_cohort, tm
     assert error.value.missing == {"train": [], "tune": ["ghost1"], "test": ["ghost2", "ghost3"]}
 
 
+def fold_run(path, tiny_cohort, fold: int, *overrides: str) -> Run:
+    """A saved run of BTNL3 on ``fold`` with its split saved, as train.py leaves it (no checkpoint)."""
+    run = saved_run(path, tiny_cohort, None, "gene=BTNL3", f"fold={fold}", *overrides)
+    make_split(cohort_people(run), fold=fold).save(run.path / "splits")
+    return run
+
+
+def evaluate_cfg(*overrides: str):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose(config_name="evaluate", overrides=["runs=unused", *overrides])
+
+
+def test_hsv_count_comes_from_the_elastic_net_of_the_same_window(tiny_cohort, tmp_path):
+    run = fold_run(tmp_path / "run", tiny_cohort, 0)
+    datamodule = run_datamodule(run)
+    fit = elastic_net_baseline(datamodule, seed=0).coefficients
+    assert (fit["coef"] != 0).any()
+    same = annotate(fit, "elastic_net", run, datamodule)
+    other_window = same.assign(window_bp=12_288, coef=0.0)  # another window's fit, first in the table
+    other_fold = same.assign(fold=1, coef=0.0)
+    saved = pd.concat([other_window, other_fold, same], ignore_index=True)
+    got = _coefficients(run, datamodule, saved, seed=0)
+    np.testing.assert_array_equal(got["coef"], fit["coef"])
+    assert set(got["window_bp"]) == {2048} and set(got["fold"]) == {0}
+    # a table from an older evaluation (no window_bp) or without this window: fitted again, same result
+    for stale in (saved.drop(columns="window_bp"), saved[saved["window_bp"] != 2048]):
+        np.testing.assert_array_equal(_coefficients(run, datamodule, stale, seed=0)["coef"], fit["coef"])
+
+
+def test_elastic_net_rows_of_held_out_genes_are_hop(tiny_cohort, tmp_path):
+    run = fold_run(tmp_path / "run", tiny_cohort, 0)
+    datamodule = run_datamodule(run, eval_genes=["PPIF"])
+    table = pd.DataFrame({"gene_id": datamodule.gene_ids})
+    assert annotate(table, "performer", run, datamodule)["gene_set"].tolist() == ["HOP", "HOGP"]
+    assert annotate(table, "enformer", run, datamodule)["gene_set"].tolist() == ["HOP", "HOGP"]
+    assert annotate(table, "elastic_net", run, datamodule)["gene_set"].tolist() == ["HOP", "HOP"]
+
+
+def test_pretrained_enformer_ism_is_computed_once_per_window(tiny_cohort, tmp_path):
+    """Folds and train fractions share a gene window's pretrained-Enformer ISM: computed once, reused."""
+    torch.manual_seed(0)
+    build_trunk(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, keep_heads=True).save_pretrained(
+        tmp_path / "enformer", safe_serialization=False
+    )
+    enformer = load_reference_enformer(tmp_path / "enformer")
+    cfg = evaluate_cfg(f"model.pretrained={tmp_path / 'enformer'}", "track=4950", "enformer_window_bp=1024")
+    runs = [
+        fold_run(tmp_path / "fold0", tiny_cohort, 0),
+        fold_run(tmp_path / "fold1", tiny_cohort, 1),
+        fold_run(tmp_path / "fold1_half", tiny_cohort, 1, "train_fraction=0.5"),
+    ]
+    cache: dict = {}
+    tables = [enformer_ism(run, cfg, enformer, cache) for run in runs]
+    assert len(cache) == 1  # one gene, one window: one ISM
+    assert [sorted(set(t["fold"])) for t in tables] == [[0], [1], [1]]
+    assert set(tables[2]["train_fraction"]) == {0.5}
+    for table in tables[1:]:
+        np.testing.assert_array_equal(table["ism"], tables[0]["ism"])
+    assert len(tables[0]) > 0 and tables[0]["ism"].abs().max() > 0
+    fresh = enformer_ism(runs[1], cfg, enformer)  # computed again without the cache: the same numbers
+    np.testing.assert_array_equal(fresh["ism"], tables[0]["ism"])
+
+
 def test_summary_table_counts_undefined_pcc():
     table = pd.DataFrame(
         {
@@ -264,6 +335,8 @@ def test_pretrained_enformer_ism(sweep, tmp_path):
     ours = pd.read_csv(sweep / "evaluation" / "interpretation" / "ism.csv")
     assert set(reference["model"]) == {"enformer"}
     assert len(reference) == len(ours)  # the same observed SNVs of the same genes and folds
+    by_fold = reference.set_index(["gene", "pos", "alt", "fold"])["ism"].unstack("fold")
+    np.testing.assert_array_equal(by_fold[0], by_fold[1])  # one ISM per gene window, whatever the fold
     assert reference["ism"].abs().sum() > 0
     # without k=, a gene's HSV count is its number of non-zero elastic-net coefficients in that fold
     coefficients = pd.read_csv(sweep / "evaluation" / "elastic_net_coefficients.csv")
