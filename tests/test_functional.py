@@ -212,6 +212,12 @@ def test_read_fine_mapped_errors(tmp_path):
         read_fine_mapped(pd.DataFrame({"chrom": ["1", "1"], "pos": [5, 0], "label": [1, 0]}))
     with pytest.raises(ValueError, match="exactly one of"):
         read_fine_mapped(pd.DataFrame({"chrom": ["1"], "pos": [5], "label": [1], "pip": [1.0]}))
+    mixed = read_fine_mapped(
+        pd.DataFrame({"gene_id": ["G", None], "chrom": ["1", "1"], "pos": [5, 6], "label": [1, 0]})
+    )
+    assert mixed["gene_id"].isna().tolist() == [False, True]
+    with pytest.raises(ValueError, match="row 1 has no gene_id"):
+        fine_mapped_auroc(rows("performer", "G", [4], False, chrom="1"), mixed)
     with pytest.raises(ValueError, match=r"row 0: label is not 0 or 1"):
         read_fine_mapped(pd.DataFrame({"chrom": ["1"], "pos": [5], "label": [2]}))
     path = tmp_path / "fm.tsv"

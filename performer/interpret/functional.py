@@ -273,7 +273,7 @@ def read_fine_mapped(
     bad_row(~np.isfinite(pos) | (pos < 1) | (pos != np.floor(pos)), "pos is not a 1-based position (integer >= 1)")
     out = pd.DataFrame(
         {
-            "gene_id": table["gene_id"].astype(str).to_numpy() if "gene_id" in table.columns else None,
+            "gene_id": [None if pd.isna(g) else str(g) for g in table["gene_id"]] if "gene_id" in table else None,
             "chrom": table["chrom"].astype(str).to_numpy(),
             "pos": pos.astype(np.int64) - 1,
         }
@@ -550,7 +550,10 @@ def fine_mapped_auroc(weights: pd.DataFrame, fine_mapped: pd.DataFrame) -> pd.Da
     missing = [c for c in FINE_MAPPED_COLUMNS if c not in fine_mapped.columns]
     if missing:
         raise KeyError(f"fine_mapped lacks columns {missing}; read it with read_fine_mapped")
-    by_gene = fine_mapped["gene_id"].notna().any()
+    by_gene = bool(fine_mapped["gene_id"].notna().any())
+    if by_gene and fine_mapped["gene_id"].isna().any():
+        row = int(np.flatnonzero(fine_mapped["gene_id"].isna().to_numpy())[0])
+        raise ValueError(f"fine_mapped row {row} has no gene_id while others have one; give all or none")
     positive = fine_mapped[fine_mapped["label"].astype(bool)]
     contigs = list(dict.fromkeys(weights["chrom"]))
     spelled = {}
