@@ -405,7 +405,8 @@ def annotation_enrichment(
     For each gene-fold g (``n_g`` HSVs, window ``W_g`` of ``|W_g|`` bp) and label l (its regions merged,
     so overlapping regions count once): ``observed_gl`` = HSVs inside a region of l, ``expected_gl =
     n_g * |W_g & l| / |W_g|`` (HSVs spread uniformly over the window's bp; regions partly inside a
-    window count only their bp inside it). Per model and label, observed and expected are summed over
+    window count only their bp inside it; so do bp of ``N`` padding: pass clipped windows to leave them
+    out). Per model and label, observed and expected are summed over
     gene-folds; ``enrichment = observed / expected`` and ``log_enrichment = ln(enrichment)`` (natural
     log). ``log_enrichment`` is NaN when ``observed == 0`` (log 0) or ``expected == 0`` (label absent
     from every window); such rows are counted in the log.

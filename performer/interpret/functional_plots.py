@@ -65,7 +65,9 @@ def plot_enrichment(enrichment: pd.DataFrame, path: str | Path) -> Path | None:
     return _save(fig, Path(path))
 
 
-def _boxes(table: pd.DataFrame, value: str, groups: list[tuple[str, pd.Series]], ylabel: str, path) -> Path | None:
+def _boxes(
+    value: str, groups: list[tuple[str, pd.Series]], ylabel: str, path, chance: float | None = None
+) -> Path | None:
     data = [g.dropna().to_numpy(float) for _, g in groups]
     keep = [(name, d) for (name, _), d in zip(groups, data) if len(d)]
     if not keep:
@@ -78,6 +80,8 @@ def _boxes(table: pd.DataFrame, value: str, groups: list[tuple[str, pd.Series]],
     for i, (_, d) in enumerate(keep, start=1):
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(d)), d, s=8, alpha=0.5, color="C0")
     ax.set_xticks(np.arange(1, len(keep) + 1), [f"{name}\n(n={len(d)})" for name, d in keep], fontsize="small")
+    if chance is not None:
+        ax.axhline(chance, color="0.4", linestyle="--", linewidth=1)
     ax.set_ylabel(ylabel)
     return _save(fig, Path(path))
 
@@ -86,10 +90,8 @@ def plot_fine_mapped_auroc(auroc: pd.DataFrame, path: str | Path) -> Path | None
     """Fig. 3c: per-gene auROC of |weight| for fine-mapped eQTLs, one box per model (dropped genes,
     ``status != "ok"``, are not drawn; ``n`` counts the genes scored); dashed line at 0.5 (chance)."""
     scored = auroc[auroc["status"] == "ok"]
-    out = _boxes(
-        scored, "auroc", [(m, scored.loc[scored["model"] == m, "auroc"]) for m in _models(auroc)], "auROC", path
-    )
-    return out
+    groups = [(m, scored.loc[scored["model"] == m, "auroc"]) for m in _models(auroc)]
+    return _boxes("auroc", groups, "auROC", path, chance=0.5)
 
 
 def plot_maf(weights: pd.DataFrame, path: str | Path) -> Path | None:
@@ -103,7 +105,7 @@ def plot_maf(weights: pd.DataFrame, path: str | Path) -> Path | None:
         for m in _models(long)
         for s in ("all", "hsv", "driver")
     ]
-    return _boxes(long, "maf", groups, "minor allele frequency", path)
+    return _boxes("maf", groups, "minor allele frequency", path)
 
 
 def plot_distance_to_tss(weights: pd.DataFrame, path: str | Path, bins: int = 40) -> Path | None:
@@ -137,7 +139,7 @@ def plot_ld(ld: pd.DataFrame, path: str | Path) -> Path | None:
         for m in _models(ld)
         for s in ("driver", "hsv", "all")
     ]
-    return _boxes(ld, "mean_r2", groups, "mean pairwise LD r$^2$", path)
+    return _boxes("mean_r2", groups, "mean pairwise LD r$^2$", path)
 
 
 def write_functional_figures(
