@@ -16,7 +16,7 @@ from sklearn.metrics import r2_score
 
 from performer.baselines import elastic_net_baseline, load_reference_enformer
 from performer.data.splits import MissingPeopleError, PeopleSplit, make_split
-from performer.evaluation.evaluate import Run, annotate, run_datamodule, summary_table
+from performer.evaluation.evaluate import Run, annotate, prediction_precision, run_datamodule, summary_table
 from performer.interpret.pipeline import _coefficients, enformer_ism
 from performer.model import build_trunk
 from performer.run import build_datamodule
@@ -95,6 +95,7 @@ def test_finished_runs_in_a_sweep_are_skipped(sweep, tiny_cohort):
     assert (sweep / "BTNL3" / "fold0" / "checkpoints" / "best.ckpt").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow  # trains a run and evaluates it with the elastic net: ~22 s on 2 CPU cores
 def test_multi_gene_model_on_held_out_genes(tiny_cohort, tmp_path):
     run_train(
         tmp_path / "runs" / "multi", "experiment=multi_gene", "genes=[BTNL3,ZFP57]", f"data.root={tiny_cohort}", *FAST
@@ -114,6 +115,7 @@ def test_multi_gene_model_on_held_out_genes(tiny_cohort, tmp_path):
         assert sorted(predictions.loc[predictions["gene"] == gene, "person"]) == sorted(test_people)
 
 
+@pytest.mark.slow  # trains 2 runs: ~40 s on 2 CPU cores
 def test_downsampled_train_people_are_nested(tiny_cohort, tmp_path):
     command = [
         sys.executable,
@@ -257,6 +259,20 @@ def test_pretrained_enformer_ism_is_computed_once_per_window(tiny_cohort, tmp_pa
     assert len(tables[0]) > 0 and tables[0]["ism"].abs().max() > 0
     fresh = enformer_ism(runs[1], cfg, enformer)  # computed again without the cache: the same numbers
     np.testing.assert_array_equal(fresh["ism"], tables[0]["ism"])
+
+
+def test_prediction_precision_follows_the_run_where_safe(tiny_cohort, tmp_path):
+    def run_with(setting: str) -> Run:
+        return saved_run(tmp_path / setting, tiny_cohort, None, "gene=BTNL3", f"trainer.precision={setting}")
+
+    assert prediction_precision(run_with("bf16-mixed")) == "bf16"  # as the run trained and was selected
+    assert prediction_precision(run_with("32-true")) == "fp32"
+    assert prediction_precision(run_with("16-mixed")) == "fp32"  # fp16 is not offered: fp32
+    expected = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    assert prediction_precision(run_with("auto")) == expected
+    assert prediction_precision(run_with("32-true"), "bf16-mixed") == "bf16"  # an explicit setting wins
+    with pytest.raises(ValueError, match="choose auto, fp32"):
+        prediction_precision(run_with("32-true"), "fp16")
 
 
 def test_summary_table_counts_undefined_pcc():

@@ -154,14 +154,32 @@ def annotate(table: pd.DataFrame, model: str, run: Run, datamodule: PerformerDat
     return table
 
 
+def prediction_precision(run: Run, precision: str = "auto") -> str:
+    """The precision of a run's HOP/HOGP predictions: ``precision`` when it is not ``auto``; with ``auto``, the
+    run's own ``trainer.precision`` (its ``auto``: bf16 on a bf16 GPU, else fp32) mapped by
+    :func:`~performer.predict.evaluation_precision`, and fp32 for a setting prediction does not offer
+    (fp16, fp64). Plain predictions only: ISM and gradients are fp32 (see ``performer.predict``).
+
+    Raises:
+        ValueError: an explicit ``precision`` other than auto, fp32 or bf16 (Lightning spellings allowed).
+    """
+    if str(precision) != "auto":
+        return evaluation_precision(precision)
+    setting = run.cfg.get("trainer", {}).get("precision", "auto")
+    try:
+        return evaluation_precision(setting)
+    except ValueError:
+        log.info("run %s trained with precision %s: predicting in fp32", run.path, setting)
+        return "fp32"
+
+
 def performer_predictions(
     run: Run, datamodule: PerformerDataModule, precision: str = "auto", batch_size: int = 32
 ) -> pd.DataFrame:
     """Reload the run's best checkpoint and predict every test person of every eval gene.
 
-    Through :func:`performer.predict.predict_split` on one device (:func:`~performer.predict.choose_device`),
-    with ``precision`` mapped by :func:`~performer.predict.evaluation_precision` (``auto``: bf16 on a
-    bf16 GPU, as the run trained there, else fp32).
+    Through :func:`performer.predict.predict_split` on one device (:func:`~performer.predict.choose_device`)
+    in :func:`prediction_precision`.
 
     Returns:
         The per-person table ``gene_id, gene, split, person, y, pred`` (split ``test``), sorted by gene
@@ -169,7 +187,7 @@ def performer_predictions(
     """
     module = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu")
     return predict_split(
-        module.model, datamodule, "test", batch_size=batch_size, precision=evaluation_precision(precision)
+        module.model, datamodule, "test", batch_size=batch_size, precision=prediction_precision(run, precision)
     )
 
 
