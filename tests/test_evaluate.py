@@ -16,10 +16,10 @@ from sklearn.metrics import r2_score
 
 from performer.baselines import elastic_net_baseline, load_reference_enformer
 from performer.data.splits import MissingPeopleError, PeopleSplit, make_split
-from performer.evaluation.evaluate import Run, annotate, prediction_precision, run_datamodule, summary_table
+from performer.evaluation.evaluate import annotate, prediction_precision, run_datamodule, summary_table
 from performer.interpret.pipeline import _coefficients, enformer_ism
 from performer.model import build_trunk
-from performer.run import build_datamodule
+from performer.runs import Run, build_datamodule
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "trainer.max_epochs=1", "logger=none"]
 

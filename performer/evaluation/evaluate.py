@@ -11,15 +11,14 @@ predictions or targets of the gene are constant: such genes are left out of PCC 
 (elastic net), ``h2`` (the simulated cis-heritability when the cohort has a ``heritability.tsv``, else
 NaN), and the per-gene means over folds ``mean_pcc_folds``
 and ``mean_r2_folds``. ``predictions.csv`` holds the per-person predictions behind it. Runs are
-evaluated on the people they saved in ``<run>/splits``. Every prediction goes through
-:mod:`performer.predict`.
+evaluated on the people they saved in ``<run>/splits``; runs are found and read by :mod:`performer.runs`.
+Every prediction goes through :mod:`performer.predict`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,52 +27,16 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from performer.baselines import elastic_net_baseline, enformer_baseline, load_reference_enformer, track_for
 from performer.data.datamodule import PerformerDataModule
-from performer.data.splits import MissingPeopleError, PeopleSplit
+from performer.data.splits import MissingPeopleError
 from performer.evaluation.plots import write_figures
 from performer.metrics import per_gene_metrics
 from performer.model.module import PerformerModule
 from performer.predict import evaluation_precision, predict_split
-from performer.run import SUMMARY_FILE, build_datamodule, gene_list
+from performer.runs import Run, build_datamodule, find_runs, gene_list, read_split
 
 log = logging.getLogger(__name__)
 
 KEYS = ["model", "experiment", "gene_id", "split", "gene_set", "train_fraction"]
-
-
-@dataclass
-class Run:
-    """A finished training run: its directory, resolved config and best checkpoint."""
-
-    path: Path
-    cfg: DictConfig
-    checkpoint: Path
-
-    @property
-    def experiment(self) -> str:
-        return str(self.cfg.experiment_name)
-
-
-def find_runs(root: str | Path) -> list[Run]:
-    """Every finished run (a ``summary.json`` beside ``config.yaml``) under ``root``, sorted by path.
-
-    Raises:
-        FileNotFoundError: ``root`` does not exist or holds no finished run.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"runs={root}: no such folder")
-    runs = []
-    for summary in sorted(root.rglob(SUMMARY_FILE)):
-        checkpoint = json.loads(summary.read_text()).get("checkpoint")
-        config = summary.parent / "config.yaml"
-        if not config.exists() or not checkpoint:
-            log.warning("skipping %s: no config.yaml or no best checkpoint", summary.parent)
-            continue
-        runs.append(Run(summary.parent, OmegaConf.load(config), Path(checkpoint)))
-    if not runs:
-        raise FileNotFoundError(f"no finished run (a folder with {SUMMARY_FILE}) under {root}")
-    log.info("found %d finished runs under %s", len(runs), root)
-    return runs
 
 
 def run_datamodule(run: Run, eval_genes: list[str] | None = None, window_bp: int | None = None) -> PerformerDataModule:
@@ -90,11 +53,8 @@ def run_datamodule(run: Run, eval_genes: list[str] | None = None, window_bp: int
             names the run, counts them and names a few.
     """
     cfg = run.cfg.copy()
-    splits_dir = run.path / "splits"
-    try:
-        split = PeopleSplit.load(splits_dir)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"run {run.path} has no saved people split: {error}") from error
+    splits_dir = run.files.splits
+    split = read_split(run.path)
     with open_dict(cfg):
         if window_bp is not None:
             cfg.model.window_bp = window_bp

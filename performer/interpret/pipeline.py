@@ -32,7 +32,7 @@ from omegaconf import DictConfig
 
 from performer.baselines.elastic_net import elastic_net_baseline
 from performer.baselines.enformer import load_reference_enformer, track_for
-from performer.evaluation.evaluate import Run, annotate, find_runs, heritability, requested_baselines, run_datamodule
+from performer.evaluation.evaluate import annotate, heritability, requested_baselines, run_datamodule
 from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
 from performer.interpret.drivers import select_drivers, surrogate_metrics
 from performer.interpret.ism import high_scoring_variants, ism_scores
@@ -40,6 +40,7 @@ from performer.interpret.plots import write_interpretation_figures
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
 from performer.model.module import PerformerModule
 from performer.predict import PRECISIONS, Model, predict_people
+from performer.runs import Run, find_runs
 
 log = logging.getLogger(__name__)
 
