@@ -43,14 +43,15 @@ def windows(data: Path, genes: list[str]):
 
 
 def time_ism(model, window, tss, device, autocast, max_variants=None, batch_size=8) -> tuple[int, float]:
+    precision = "bf16" if autocast else "fp32"
     if max_variants is not None:  # score only the first observed SNVs
         keep = (window.snvs.dosage > 0).any(axis=0).nonzero()[0][:max_variants]
         window = dataclasses.replace(window, snvs=window.snvs.subset(keep))
-    ism_scores(model, window, tss, batch_size=batch_size, device=device, autocast_dtype=autocast)  # warm-up
+    ism_scores(model, window, tss, batch_size=batch_size, device=device, precision=precision)  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
-    table = ism_scores(model, window, tss, batch_size=batch_size, device=device, autocast_dtype=autocast)
+    table = ism_scores(model, window, tss, batch_size=batch_size, device=device, precision=precision)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return len(table), time.perf_counter() - start

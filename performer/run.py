@@ -34,11 +34,9 @@ from performer.data.datamodule import PerformerDataModule
 from performer.metrics import mean_over_genes
 from performer.model.module import PerformerModule
 from performer.runs import (
-    SUMMARY_FILE,  # noqa: F401 (performer.evaluation.evaluate imports it from here)
     RunFiles,
     build_datamodule,
     finished,
-    gene_list,  # noqa: F401 (performer.evaluation.evaluate imports it from here)
     gene_set_name,
     read_summary,
     write_config,

@@ -17,7 +17,6 @@ from performer.interpret.drivers import (
     SKIP_R_ALL,
     driver_surrogate,
     select_drivers,
-    surrogate_metrics,
 )
 from performer.interpret.ism import ism_scores
 
@@ -121,14 +120,6 @@ def test_surrogate_input_errors():
         driver_surrogate(ism, dosage, [2], y, 0.0)
     with pytest.raises(ValueError, match=r"\[0, 2\)"):
         driver_surrogate(ism, dosage, [-1], y, 0.0)
-
-
-def test_old_in_sample_surrogate_metrics_is_deprecated():
-    with pytest.warns(DeprecationWarning, match="driver_surrogate"):
-        surrogate_metrics(np.array([1.0]), np.array([[0], [1], [2]]), [0], np.array([0.0, 1.0, 3.0]))
-
-
-# --- selection -----------------------------------------------------------------------------------------
 
 
 def test_selection_finds_the_two_strong_snvs_among_noise():

@@ -21,7 +21,6 @@ from performer.interpret import (
     select_drivers,
     sign_agreement,
     standardized_attribution,
-    surrogate_metrics,
 )
 from performer.model import PerformerModel, build_trunk
 
@@ -183,18 +182,6 @@ def test_driver_selection_degenerate_inputs():
     assert len(none.drivers) == 0 and none.r_all == 0
     with pytest.raises(ValueError, match="rows"):
         select_drivers(ism, dosage[:10], predictions)
-
-
-def test_surrogate_metrics():
-    ism, dosage, predictions = driver_example()
-    y = predictions + np.random.default_rng(1).standard_normal(200)
-    metrics = surrogate_metrics(ism, dosage, np.array([4, 11]), y)
-    surrogate = dosage[:, [4, 11]] @ ism[[4, 11]]
-    assert metrics["pcc"] == pytest.approx(pearsonr(surrogate, y).statistic)
-    assert metrics["r2"] == pytest.approx(metrics["pcc"] ** 2)
-    assert metrics["n_drivers"] == 2 and metrics["n_people"] == 200
-    empty = surrogate_metrics(ism, dosage, np.array([], dtype=int), y)
-    assert np.isnan(empty["pcc"]) and empty["r2"] == pytest.approx(0.0)
 
 
 def test_gradient_x_input_of_a_linear_model_is_x_times_w():

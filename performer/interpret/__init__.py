@@ -1,8 +1,7 @@
 """Variant interpretation: ISM, high-scoring variants, driver variants, gradient x input, truth checks.
 
-All functions are model-agnostic: they take a ``predict`` callable mapping a float32 one-hot tensor
-``(B, L, 4)`` (channels ``A,C,G,T``) to a ``(B,)`` tensor, e.g.
-:class:`~performer.model.head.PerformerModel` in eval mode.
+All functions are model-agnostic: they take a model (:data:`performer.predict.Model`: a Performer
+model or a pretrained Enformer with its track) and reach it only through :mod:`performer.predict`.
 """
 
 from performer.interpret.attribution import (
@@ -11,14 +10,16 @@ from performer.interpret.attribution import (
     reference_and_personal_attribution,
     standardized_attribution,
 )
-from performer.interpret.drivers import DriverResult, select_drivers, surrogate_metrics
+from performer.interpret.drivers import DriverResult, SurrogateResult, driver_surrogate, select_drivers
 from performer.interpret.ism import ISM_COLUMNS, high_scoring_variants, ism_scores
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
 
 __all__ = [
     "ISM_COLUMNS",
     "DriverResult",
+    "SurrogateResult",
     "WindowAttribution",
+    "driver_surrogate",
     "gradient_x_input",
     "high_scoring_variants",
     "ism_scores",
@@ -28,5 +29,4 @@ __all__ = [
     "select_drivers",
     "sign_agreement",
     "standardized_attribution",
-    "surrogate_metrics",
 ]

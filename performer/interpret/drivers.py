@@ -15,13 +15,11 @@ against observed expression (:func:`driver_surrogate`).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import pearsonr
-from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 
 SKIP_NO_SNVS = "no SNVs"
@@ -262,43 +260,3 @@ def driver_surrogate(
         if np.ptp(values) > 0:
             pcc = float(pearsonr(values, y).statistic)
     return SurrogateResult(values=values, pcc=pcc, r2=r2, n_drivers=len(drivers), n_people=n)
-
-
-def surrogate_metrics(
-    ism: np.ndarray, dosage: np.ndarray, drivers: np.ndarray, y_observed: np.ndarray
-) -> dict[str, float]:
-    """Deprecated in-sample score of the driver sum; use :func:`driver_surrogate`.
-
-    Regresses ``y_observed`` on ``s_i = sum_{j in drivers} ism_j * dosage[i, j]`` by least squares
-    in the same people and scores that fit, so ``r2 == pcc ** 2``: an in-sample number that says
-    nothing the PCC does not. Kept only until its callers move to :func:`driver_surrogate`; emits a
-    ``DeprecationWarning``.
-
-    Returns:
-        ``{"pcc", "r2", "n_drivers", "n_people"}``; no drivers or a constant sum give ``pcc = NaN``
-        and ``r2 = 0``; a constant ``y_observed`` or fewer than 2 people give NaN for both.
-
-    Raises:
-        ValueError: as :func:`driver_surrogate`.
-    """
-    warnings.warn(
-        "surrogate_metrics is in-sample (r2 == pcc**2); use driver_surrogate(ism, dosage, drivers, y, "
-        "reference_prediction)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    y = _check_vector(y_observed, "y_observed")
-    ism, dosage = _check_inputs(ism, dosage, len(y), "y_observed")
-    drivers = np.asarray(drivers, dtype=np.int64).reshape(-1)
-    if len(drivers) and (drivers.min() < 0 or drivers.max() >= len(ism)):
-        raise ValueError(f"driver indices must lie in [0, {len(ism)}); got {drivers.tolist()}")
-    surrogate = dosage[:, drivers] @ ism[drivers]
-    n = len(y)
-    out = {"pcc": np.nan, "r2": np.nan, "n_drivers": len(drivers), "n_people": n}
-    if n < 2 or np.ptp(y) == 0:
-        return out
-    if np.ptp(surrogate) > 0:
-        out["pcc"] = float(pearsonr(surrogate, y).statistic)
-    fitted = LinearRegression().fit(surrogate[:, None], y).predict(surrogate[:, None])
-    out["r2"] = float(r2_score(y, fitted))
-    return out

@@ -9,7 +9,9 @@ For every finished run and each gene it was trained on (``python evaluate.py tas
 * HSVs: the top-k SNVs by |ISM|, k = the number of non-zero elastic-net coefficients of the same gene,
   window, fold and train fraction (``k=`` overrides), as in Drusinsky et al.;
 * drivers: forward selection on the test people (Sasse et al. 2023, adapted by Drusinsky et al.),
-  with the surrogate linear model's PCC / R^2 against observed expression (``drivers.csv``);
+  with the PCC / R^2 against observed expression of the model's own linear surrogate, the reference
+  prediction plus the drivers' ISM x dosage / 2 (``drivers.csv``; genes with r_all <= 0 are skipped
+  with the reason in ``drivers_skipped``);
 * gradient x input on the reference window and averaged over the test people's personal windows,
   with the standardized attribution (``attribution/<run>__<gene>.npz``);
 * on a simulated cohort (``truth.tsv`` beside the expression file): auROC / auPR of |ISM| and of
@@ -34,7 +36,13 @@ from performer.baselines.elastic_net import elastic_net_baseline
 from performer.baselines.enformer import load_reference_enformer, track_for
 from performer.evaluation.evaluate import annotate, heritability, requested_baselines, run_datamodule
 from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
-from performer.interpret.drivers import select_drivers, surrogate_metrics
+from performer.interpret.drivers import driver_surrogate, select_drivers
+from performer.interpret.functional import (
+    functional_analyses,
+    read_fine_mapped,
+    read_qtltools_lead_eqtls,
+    weight_table,
+)
 from performer.interpret.ism import high_scoring_variants, ism_scores
 from performer.interpret.plots import write_interpretation_figures
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
@@ -139,7 +147,11 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         ism = table["ism"].to_numpy()
         drivers = select_drivers(ism, dosage, predictions)
         table["is_driver"] = np.isin(np.arange(len(table)), drivers.drivers)
-        surrogate = surrogate_metrics(ism, dosage, drivers.drivers, y)
+        if drivers.skipped is None:
+            surrogate = driver_surrogate(ism, dosage, drivers.drivers, y, table.attrs["reference_prediction"])
+            surrogate_pcc, surrogate_r2 = surrogate.pcc, surrogate.r2
+        else:  # no drivers to score (e.g. r_all <= 0): counted in interpret()'s log
+            surrogate_pcc = surrogate_r2 = np.nan
         driver_rows.append(
             {
                 "gene_id": gene_id,
@@ -148,8 +160,9 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
                 "n_hsv": int(table["is_hsv"].sum()),
                 "n_drivers": len(drivers.drivers),
                 "r_all": drivers.r_all,
-                "surrogate_pcc": surrogate["pcc"],
-                "surrogate_r2": surrogate["r2"],
+                "surrogate_pcc": surrogate_pcc,
+                "surrogate_r2": surrogate_r2,
+                "drivers_skipped": drivers.skipped or "",
                 "n_people": len(y),
             }
         )
@@ -202,7 +215,8 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
     def as_table(rows: list[dict]) -> pd.DataFrame | None:
         return annotate(pd.DataFrame(rows), "performer", run, datamodule) if rows else None
 
-    return ism_table, as_table(driver_rows), as_table(truth_rows)
+    windows = {g: datamodule.windows[datamodule.gene_ids.index(g)] for g in datamodule.train_gene_ids}
+    return ism_table, as_table(driver_rows), as_table(truth_rows), windows
 
 
 def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None) -> pd.DataFrame:
@@ -260,7 +274,11 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     ism.to_csv(out_dir / "ism.csv", index=False)
     drivers = [t[1] for t in tables if t[1] is not None]
     if drivers:
-        pd.concat(drivers, ignore_index=True).to_csv(out_dir / "drivers.csv", index=False)
+        drivers = pd.concat(drivers, ignore_index=True)
+        drivers.to_csv(out_dir / "drivers.csv", index=False)
+        skipped = drivers["drivers_skipped"][drivers["drivers_skipped"] != ""].value_counts()
+        if len(skipped):
+            log.info("driver selection skipped %d gene-runs: %s", int(skipped.sum()), skipped.to_dict())
     truth = [t[2] for t in tables if t[2] is not None]
     truth = pd.concat(truth, ignore_index=True) if truth else pd.DataFrame()
     if len(truth):
@@ -271,4 +289,53 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
         )
     if cfg.figures:
         write_interpretation_figures(ism, truth, out_dir)
+    if cfg.functional:
+        windows = {}
+        for table in tables:
+            for gene_id, window in table[3].items():
+                windows.setdefault(gene_id, window)  # the first run's window of a gene (one window size per sweep)
+        functional(ism, windows, cfg, out_dir / "functional")
     return ism
+
+
+def functional(ism: pd.DataFrame, windows: dict, cfg: DictConfig, out_dir: Path) -> dict[str, pd.DataFrame]:
+    """The paper's functional analyses of Performer's and the elastic net's variant weights
+    (:func:`performer.interpret.functional.functional_analyses`): variant sets, motifbreakR export,
+    annotation enrichment (``annotation_bed=``), fine-mapped eQTL auROC and LD of selected variants.
+
+    Fine-mapped variants come from ``fine_mapped=`` (a table with ``pip`` or ``label``, or QTLtools lead
+    eQTLs with ``fine_mapped_format=qtltools``); on a simulated cohort without one, the planted causal
+    SNVs are the labels.
+    """
+    if cfg.fine_mapped:
+        if cfg.fine_mapped_format == "qtltools":
+            fine = read_qtltools_lead_eqtls(cfg.fine_mapped, cfg.eqtl_p_threshold)
+        else:
+            fine = read_fine_mapped(cfg.fine_mapped, cfg.pip_threshold)
+    elif "is_causal" in ism and ism["is_causal"].notna().any():
+        truth = ism.drop_duplicates(["gene_id", "chrom", "pos", "alt"])
+        fine = read_fine_mapped(
+            pd.DataFrame(
+                {
+                    "gene_id": truth["gene_id"],
+                    "chrom": truth["chrom"],
+                    "pos": truth["pos"] + 1,  # 1-based, as fine-mapping tables are
+                    "ref": truth["ref"],
+                    "alt": truth["alt"],
+                    "label": truth["is_causal"].fillna(False).astype(int),
+                }
+            ),
+            source="the simulated causal SNVs",
+        )
+    else:
+        fine = None
+    table = pd.DataFrame([{"gene_id": g, "chrom": w.chrom, "start": w.start, "end": w.end} for g, w in windows.items()])
+    return functional_analyses(
+        weight_table(ism),
+        out_dir,
+        windows=table,
+        annotation_bed=cfg.annotation_bed,
+        fine_mapped=fine,
+        dosages={g: w.snvs for g, w in windows.items()},
+        figures=cfg.figures,
+    )
