@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
 from performer.baselines import elastic_net_baseline, load_reference_enformer
+from performer.data.expression import strip_version
 from performer.data.splits import MissingPeopleError, PeopleSplit, make_split
 from performer.evaluation.evaluate import annotate, prediction_precision, run_datamodule, summary_table
 from performer.interpret.pipeline import _coefficients, enformer_ism
@@ -375,3 +377,19 @@ def test_real_cohort_evaluation_and_ism(tmp_path):
     assert len(ism) > 0 and set(ism["gene"]) == {"ZNF74"}
     assert ism["distance_to_tss"].abs().max() <= 6144  # inside the 12,288 bp window
     assert not (runs / "evaluation" / "interpretation" / "truth_checks.csv").exists()
+
+    # the functional analyses on real inputs: a small annotation BED and the folder's lead eQTLs
+    tss = int((ism["pos"] - ism["distance_to_tss"]).iloc[0])
+    bed = tmp_path / "states.bed"
+    bed.write_text(f"22\t{tss - 1000}\t{tss + 1000}\tpromoter\n22\t{tss + 1000}\t{tss + 6000}\tflank\n")
+    eqtls = Path(os.environ["PERFORMER_GEUVADIS"]) / "lead_eqtls_qtltools.tsv.gz"
+    run_evaluate(
+        "task=ism", f"runs={runs}", f"annotation_bed={bed}", f"fine_mapped={eqtls}", "fine_mapped_format=qtltools"
+    )
+    functional = runs / "evaluation" / "interpretation" / "functional"
+    enrichment = pd.read_csv(functional / "annotation_enrichment.csv")
+    assert set(enrichment["label"]) == {"promoter", "flank"}
+    assert set(enrichment["model"]) == {"performer", "elastic_net"}
+    auroc = pd.read_csv(functional / "fine_mapped_auroc.csv")
+    assert set(auroc["gene_id"].map(strip_version)) == {strip_version(ism["gene_id"].iloc[0])}
+    assert (functional / "variant_sets.csv").exists() and (functional / "ld.csv").exists()
