@@ -332,6 +332,13 @@ def test_interpretation_of_a_sweep(sweep):
     truth = pd.read_csv(out / "truth_checks.csv")
     assert set(truth["gene"]) == {"BTNL3"}  # the only gene with h2 above the threshold
     assert truth["ism_auroc"].between(0, 1).all()
+    # the general fine-mapped path, fed the simulated causal SNVs, gives the same auROC of |ISM|
+    general = pd.read_csv(out / "functional" / "fine_mapped_auroc.csv")
+    general = general[(general["model"] == "performer") & (general["status"] == "ok")]
+    merged = general.merge(truth, on=["gene_id", "fold"])
+    assert len(merged) == len(truth) == 2
+    np.testing.assert_allclose(merged["auroc"], merged["ism_auroc"])
+    assert set(pd.read_csv(out / "functional" / "variant_sets.csv")["model"]) == {"performer", "elastic_net"}
 
 
 @pytest.mark.slow  # the sweep fixture trains 4 runs
@@ -352,6 +359,8 @@ def test_pretrained_enformer_ism(sweep, tmp_path):
     reference = pd.read_csv(sweep / "evaluation" / "interpretation" / "ism_enformer.csv")
     ours = pd.read_csv(sweep / "evaluation" / "interpretation" / "ism.csv")
     assert set(reference["model"]) == {"enformer"}
+    functional = pd.read_csv(sweep / "evaluation" / "interpretation" / "functional" / "variant_sets.csv")
+    assert set(functional["model"]) == {"performer", "elastic_net", "enformer"}
     assert len(reference) == len(ours)  # the same observed SNVs of the same genes and folds
     by_fold = reference.set_index(["gene", "pos", "alt", "fold"])["ism"].unstack("fold")
     np.testing.assert_array_equal(by_fold[0], by_fold[1])  # one ISM per gene window, whatever the fold

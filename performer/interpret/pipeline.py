@@ -216,7 +216,7 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         return annotate(pd.DataFrame(rows), "performer", run, datamodule) if rows else None
 
     windows = {g: datamodule.windows[datamodule.gene_ids.index(g)] for g in datamodule.train_gene_ids}
-    return ism_table, as_table(driver_rows), as_table(truth_rows), windows
+    return ism_table, as_table(driver_rows), as_table(truth_rows), {"windows": windows, "truth": truth}
 
 
 def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None) -> pd.DataFrame:
@@ -266,6 +266,7 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     runs = find_runs(cfg.runs)
     tables = [interpret_run(run, cfg, out_dir, saved) for run in runs]
     ism = pd.concat([t[0] for t in tables], ignore_index=True)
+    reference = None
     if "enformer" in requested_baselines(cfg):
         enformer = load_reference_enformer(cfg.model.pretrained)
         cache: dict = {}
@@ -290,52 +291,68 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     if cfg.figures:
         write_interpretation_figures(ism, truth, out_dir)
     if cfg.functional:
-        windows = {}
+        windows = {"performer": {}, "enformer": {}}
         for table in tables:
-            for gene_id, window in table[3].items():
-                windows.setdefault(gene_id, window)  # the first run's window of a gene (one window size per sweep)
-        functional(ism, windows, cfg, out_dir / "functional")
+            for gene_id, window in table[3]["windows"].items():
+                windows["performer"].setdefault(gene_id, window)  # one window size per sweep
+        if reference is not None:
+            for run in runs:
+                enformer_dm = run_datamodule(run, window_bp=cfg.enformer_window_bp)  # mapped from the window cache
+                for gene_id in enformer_dm.train_gene_ids:
+                    windows["enformer"].setdefault(gene_id, enformer_dm.windows[enformer_dm.gene_ids.index(gene_id)])
+        truth = next((t[3]["truth"] for t in tables if t[3]["truth"] is not None), None)
+        functional(ism, reference, windows, truth, cfg, out_dir / "functional")
     return ism
 
 
-def functional(ism: pd.DataFrame, windows: dict, cfg: DictConfig, out_dir: Path) -> dict[str, pd.DataFrame]:
-    """The paper's functional analyses of Performer's and the elastic net's variant weights
+def functional(
+    ism: pd.DataFrame,
+    reference: pd.DataFrame | None,
+    windows: dict[str, dict],
+    truth: pd.DataFrame | None,
+    cfg: DictConfig,
+    out_dir: Path,
+) -> dict[str, pd.DataFrame]:
+    """The paper's functional analyses of the variant weights of Performer (ISM), the elastic net
+    (coefficients) and, with ``reference`` (its ISM table), the pretrained Enformer
     (:func:`performer.interpret.functional.functional_analyses`): variant sets, motifbreakR export,
     annotation enrichment (``annotation_bed=``), fine-mapped eQTL auROC and LD of selected variants.
 
+    Args:
+        windows: ``{"performer": {gene_id: window}, "enformer": {gene_id: window}}``; the elastic net
+            shares Performer's windows. LD reads each gene's widest window (all are centred on the TSS).
+        truth: the simulated cohort's ``truth.tsv`` (or None).
+
     Fine-mapped variants come from ``fine_mapped=`` (a table with ``pip`` or ``label``, or QTLtools lead
     eQTLs with ``fine_mapped_format=qtltools``); on a simulated cohort without one, the planted causal
-    SNVs are the labels.
+    SNVs of ``truth`` are the labels.
     """
     if cfg.fine_mapped:
         if cfg.fine_mapped_format == "qtltools":
             fine = read_qtltools_lead_eqtls(cfg.fine_mapped, cfg.eqtl_p_threshold)
         else:
             fine = read_fine_mapped(cfg.fine_mapped, cfg.pip_threshold)
-    elif "is_causal" in ism and ism["is_causal"].notna().any():
-        truth = ism.drop_duplicates(["gene_id", "chrom", "pos", "alt"])
-        fine = read_fine_mapped(
-            pd.DataFrame(
-                {
-                    "gene_id": truth["gene_id"],
-                    "chrom": truth["chrom"],
-                    "pos": truth["pos"] + 1,  # 1-based, as fine-mapping tables are
-                    "ref": truth["ref"],
-                    "alt": truth["alt"],
-                    "label": truth["is_causal"].fillna(False).astype(int),
-                }
-            ),
-            source="the simulated causal SNVs",
-        )
+    elif truth is not None:
+        causal = truth.assign(pos=truth["vcf_pos"], label=1)  # vcf_pos: 1-based, as fine-mapping tables are
+        fine = read_fine_mapped(causal[["gene_id", "chrom", "pos", "ref", "alt", "label"]], source="truth.tsv")
     else:
         fine = None
-    table = pd.DataFrame([{"gene_id": g, "chrom": w.chrom, "start": w.start, "end": w.end} for g, w in windows.items()])
+    rows = [
+        {"model": model, "gene_id": g, "chrom": w.chrom, "start": w.start, "end": w.end}
+        for model, source in (("performer", "performer"), ("elastic_net", "performer"), ("enformer", "enformer"))
+        for g, w in windows[source].items()
+    ]
+    widest = {}
+    for window_set in windows.values():
+        for g, w in window_set.items():
+            if g not in widest or w.end - w.start > widest[g].end - widest[g].start:
+                widest[g] = w
     return functional_analyses(
-        weight_table(ism),
+        weight_table(ism, reference),
         out_dir,
-        windows=table,
+        windows=pd.DataFrame(rows),
         annotation_bed=cfg.annotation_bed,
         fine_mapped=fine,
-        dosages={g: w.snvs for g, w in windows.items()},
+        dosages={g: w.snvs for g, w in widest.items()},
         figures=cfg.figures,
     )
