@@ -252,14 +252,14 @@ def test_pretrained_enformer_ism_is_computed_once_per_window(tiny_cohort, tmp_pa
         fold_run(tmp_path / "fold1_half", tiny_cohort, 1, "train_fraction=0.5"),
     ]
     cache: dict = {}
-    tables = [enformer_ism(run, cfg, enformer, cache) for run in runs]
+    tables = [enformer_ism(run, cfg, enformer, cache)[0] for run in runs]
     assert len(cache) == 1  # one gene, one window: one ISM
     assert [sorted(set(t["fold"])) for t in tables] == [[0], [1], [1]]
     assert set(tables[2]["train_fraction"]) == {0.5}
     for table in tables[1:]:
         np.testing.assert_array_equal(table["ism"], tables[0]["ism"])
     assert len(tables[0]) > 0 and tables[0]["ism"].abs().max() > 0
-    fresh = enformer_ism(runs[1], cfg, enformer)  # computed again without the cache: the same numbers
+    fresh = enformer_ism(runs[1], cfg, enformer)[0]  # computed again without the cache: the same numbers
     np.testing.assert_array_equal(fresh["ism"], tables[0]["ism"])
 
 
@@ -361,6 +361,11 @@ def test_pretrained_enformer_ism(sweep, tmp_path):
     assert set(reference["model"]) == {"enformer"}
     functional = pd.read_csv(sweep / "evaluation" / "interpretation" / "functional" / "variant_sets.csv")
     assert set(functional["model"]) == {"performer", "elastic_net", "enformer"}
+    drivers = pd.read_csv(sweep / "evaluation" / "interpretation" / "drivers_enformer.csv")
+    assert set(drivers["model"]) == {"enformer"} and len(drivers) == len(reference.groupby(["gene", "fold"]))
+    flagged = reference.groupby(["gene", "fold"])["is_driver"].sum().rename("flagged").reset_index()
+    counted = drivers.merge(flagged, on=["gene", "fold"])
+    assert len(counted) == len(drivers) and (counted["flagged"] == counted["n_drivers"]).all()
     assert len(reference) == len(ours)  # the same observed SNVs of the same genes and folds
     by_fold = reference.set_index(["gene", "pos", "alt", "fold"])["ism"].unstack("fold")
     np.testing.assert_array_equal(by_fold[0], by_fold[1])  # one ISM per gene window, whatever the fold

@@ -108,9 +108,52 @@ def _coefficients(run: Run, datamodule, saved: pd.DataFrame | None, seed: int) -
     return elastic_net_baseline(datamodule, seed=seed).coefficients
 
 
-def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: pd.DataFrame | None):
-    """Interpret one run; returns (ism table, driver table, truth-check table)."""
+def gene_drivers(
+    model: Model, table: pd.DataFrame, window, dataset, items: np.ndarray, cfg: DictConfig, track: int | None = None
+) -> tuple[np.ndarray, dict]:
+    """Driver variants of one gene on its test people, and their surrogate's accuracy.
+
+    Args:
+        model, track: the model (Performer, or the pretrained Enformer with its track).
+        table: the gene's ISM table (:func:`gene_ism`; one row per observed SNV, in window order), with
+            ``attrs["reference_prediction"]`` (and an ``is_hsv`` column, if HSVs were chosen).
+        window: the gene's window; dataset, items: the test set and the gene's items in it.
+
+    Returns:
+        bool ``(len(table),)`` driver flags, and a row for ``drivers.csv``: ``n_snvs``, ``n_hsv``,
+        ``n_drivers``, ``r_all``, ``surrogate_pcc``, ``surrogate_r2`` (the model's own linear surrogate,
+        :func:`~performer.interpret.drivers.driver_surrogate`, against observed expression),
+        ``drivers_skipped`` (the reason no driver was selected, e.g. ``r_all <= 0``) and ``n_people``.
+    """
+    people = dataset.person[items]
+    y = dataset.target[items].astype(np.float64)
     precision = interpretation_precision(cfg)
+    predictions = predict_people(
+        model, dataset, items, track=track, batch_size=int(cfg.batch_size), precision=precision
+    )
+    observed = (window.snvs.dosage > 0).any(axis=0)
+    dosage = window.snvs.dosage[people][:, observed].astype(np.float64)
+    ism = table["ism"].to_numpy()
+    drivers = select_drivers(ism, dosage, predictions)
+    surrogate_pcc = surrogate_r2 = np.nan  # no drivers to score (e.g. r_all <= 0): counted in interpret()'s log
+    if drivers.skipped is None:
+        surrogate = driver_surrogate(ism, dosage, drivers.drivers, y, table.attrs["reference_prediction"])
+        surrogate_pcc, surrogate_r2 = surrogate.pcc, surrogate.r2
+    row = {
+        "n_snvs": len(table),
+        "n_hsv": int(table["is_hsv"].sum()) if "is_hsv" in table else np.nan,
+        "n_drivers": len(drivers.drivers),
+        "r_all": drivers.r_all,
+        "surrogate_pcc": surrogate_pcc,
+        "surrogate_r2": surrogate_r2,
+        "drivers_skipped": drivers.skipped or "",
+        "n_people": len(y),
+    }
+    return np.isin(np.arange(len(table)), drivers.drivers), row
+
+
+def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: pd.DataFrame | None):
+    """Interpret one run; returns (ism table, driver table, truth-check table, {"windows", "truth"})."""
     datamodule = run_datamodule(run)
     model = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu").model
     coefficients = _coefficients(run, datamodule, saved_coefficients, cfg.seed)
@@ -140,32 +183,9 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
 
         items = test_groups[g]
         people = test.person[items]
-        y = test.target[items].astype(np.float64)
-        predictions = predict_people(model, test, items, batch_size=int(cfg.batch_size), precision=precision)
-        observed = (window.snvs.dosage > 0).any(axis=0)
-        dosage = window.snvs.dosage[people][:, observed].astype(np.float64)
-        ism = table["ism"].to_numpy()
-        drivers = select_drivers(ism, dosage, predictions)
-        table["is_driver"] = np.isin(np.arange(len(table)), drivers.drivers)
-        if drivers.skipped is None:
-            surrogate = driver_surrogate(ism, dosage, drivers.drivers, y, table.attrs["reference_prediction"])
-            surrogate_pcc, surrogate_r2 = surrogate.pcc, surrogate.r2
-        else:  # no drivers to score (e.g. r_all <= 0): counted in interpret()'s log
-            surrogate_pcc = surrogate_r2 = np.nan
-        driver_rows.append(
-            {
-                "gene_id": gene_id,
-                "gene": name,
-                "n_snvs": len(table),
-                "n_hsv": int(table["is_hsv"].sum()),
-                "n_drivers": len(drivers.drivers),
-                "r_all": drivers.r_all,
-                "surrogate_pcc": surrogate_pcc,
-                "surrogate_r2": surrogate_r2,
-                "drivers_skipped": drivers.skipped or "",
-                "n_people": len(y),
-            }
-        )
+        is_driver, row = gene_drivers(model, table, window, test, items, cfg)
+        table["is_driver"] = is_driver
+        driver_rows.append({"gene_id": gene_id, "gene": name, **row})
 
         attribution = reference_and_personal_attribution(
             model, window, rows=people, batch_size=int(cfg.attribution_batch_size)
@@ -219,19 +239,25 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
     return ism_table, as_table(driver_rows), as_table(truth_rows), {"windows": windows, "truth": truth}
 
 
-def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None) -> pd.DataFrame:
+def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ISM of the run's genes with a pretrained Enformer: its tissue CAGE track summed over the 3 centre
     bins, on ``cfg.enformer_window_bp`` windows (49,152 bp: bins 191-193).
 
     The ISM of a gene window depends on the cohort's files, the window, the track, the weights and the
     precision, not on the run's fold or train fraction: each is computed once per ``cache`` (a dict kept
-    across runs, keyed by those) and reused.
+    across runs, keyed by those) and reused. Driver variants (:func:`gene_drivers`) are selected per run,
+    on its test people.
+
+    Returns:
+        The ISM table (with ``is_driver``) and the driver table, both annotated with ``model`` ``enformer``.
     """
     track = track_for(run.cfg.data.tissue, cfg.track)
     datamodule = run_datamodule(run, window_bp=cfg.enformer_window_bp)
     cache = {} if cache is None else cache
     cohort = tuple(str(datamodule.paths[k]) for k in ("vcf", "fasta", "expression"))
-    tables = []
+    test = datamodule.datasets["test"]
+    test_groups = test.groups()
+    tables, driver_rows = [], []
     for gene_id in datamodule.train_gene_ids:
         g = datamodule.gene_ids.index(gene_id)
         window = datamodule.windows[g]
@@ -245,8 +271,13 @@ def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None)
             cache[key] = table
         else:
             log.info("pretrained-Enformer ISM of %s reused from an earlier run (same window and track)", gene_id)
-        tables.append(cache[key])
-    return annotate(pd.concat(tables, ignore_index=True), "enformer", run, datamodule)
+        table = cache[key].copy()  # the window's ISM is shared; drivers depend on the run's test people
+        table.attrs = dict(cache[key].attrs)
+        table["is_driver"], row = gene_drivers(enformer, table, window, test, test_groups[g], cfg, track=track)
+        driver_rows.append({"gene_id": gene_id, "gene": datamodule.gene_names[g], **row})
+        tables.append(table)
+    ism = annotate(pd.concat(tables, ignore_index=True), "enformer", run, datamodule)
+    return ism, annotate(pd.DataFrame(driver_rows), "enformer", run, datamodule)
 
 
 def _slug(value) -> str:
@@ -270,8 +301,10 @@ def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     if "enformer" in requested_baselines(cfg):
         enformer = load_reference_enformer(cfg.model.pretrained)
         cache: dict = {}
-        reference = pd.concat([enformer_ism(run, cfg, enformer, cache) for run in runs], ignore_index=True)
+        results = [enformer_ism(run, cfg, enformer, cache) for run in runs]
+        reference = pd.concat([r[0] for r in results], ignore_index=True)
         reference.to_csv(out_dir / "ism_enformer.csv", index=False)
+        pd.concat([r[1] for r in results], ignore_index=True).to_csv(out_dir / "drivers_enformer.csv", index=False)
     ism.to_csv(out_dir / "ism.csv", index=False)
     drivers = [t[1] for t in tables if t[1] is not None]
     if drivers:
