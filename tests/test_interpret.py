@@ -64,16 +64,15 @@ def make_window(length: int, offsets, n_people: int = 12, seed: int = 0, unobser
     return PersonalWindow("chr7", START, START + length, codes, snvs)
 
 
-@pytest.fixture(scope="module")
-def tiny_model() -> PerformerModel:
+def visible_model(seed: int = 0, **trunk) -> PerformerModel:
     """A tiny Enformer whose centre bin depends visibly on its input.
 
     At initialisation the attention output and all biases are zero and BatchNorm statistics are the
     identity, so single-base effects are ~1e-7 (float32 noise); random values there and BatchNorm
     statistics from one random batch give effects of 1e-4 to 1e-1.
     """
-    torch.manual_seed(0)
-    trunk = build_trunk(**TINY)
+    torch.manual_seed(seed)
+    trunk = build_trunk(**{**TINY, **trunk})
     with torch.no_grad():
         for p in trunk.parameters():
             if not p.any():
@@ -82,6 +81,11 @@ def tiny_model() -> PerformerModel:
             bn.momentum = None  # cumulative average: one batch sets the statistics
         trunk.train()(torch.nn.functional.one_hot(torch.randint(0, 4, (2, 2048)), 4).float())
     return PerformerModel(trunk).eval()
+
+
+@pytest.fixture(scope="module")
+def tiny_model() -> PerformerModel:
+    return visible_model()
 
 
 def test_ism_of_a_linear_model_is_exact_and_skips_unobserved_snvs():

@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import ROOT, tiny_datamodule
 from hydra import compose, initialize_config_dir
-from test_interpret import START, TINY, make_window
+from test_interpret import START, TINY, make_window, visible_model
 
 from performer.data.reference import codes_to_one_hot
 from performer.interpret.pipeline import gene_ism
@@ -26,20 +26,6 @@ from performer.predict import (
     predict_split,
 )
 from performer.run import name_genes
-
-
-def visible_model(seed: int = 0, **trunk) -> PerformerModel:
-    """A tiny Performer model whose centre bin depends visibly on its input (see tests/test_interpret.py)."""
-    torch.manual_seed(seed)
-    trunk = build_trunk(**{**TINY, **trunk})
-    with torch.no_grad():
-        for p in trunk.parameters():
-            if not p.any():
-                p.normal_(0.0, 0.2)
-        for bn in (m for m in trunk.modules() if isinstance(m, torch.nn.BatchNorm1d)):
-            bn.momentum = None  # cumulative average: one batch sets the statistics
-        trunk.train()(torch.nn.functional.one_hot(torch.randint(0, 4, (2, 2048)), 4).float())
-    return PerformerModel(trunk).eval()
 
 
 @pytest.fixture(scope="module")
