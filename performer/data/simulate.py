@@ -130,6 +130,8 @@ import pysam.bcftools
 from pysam.libcbgzf import BGZFile
 from scipy import stats
 
+from performer.data.cache import cache_root
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -712,13 +714,7 @@ def demo_cache_dir(seed: int = 0) -> pathlib.Path:
     Returns:
         The directory path (may not exist).
     """
-    if os.environ.get("PERFORMER_CACHE"):
-        root = pathlib.Path(os.environ["PERFORMER_CACHE"])
-    elif os.environ.get("XDG_CACHE_HOME"):
-        root = pathlib.Path(os.environ["XDG_CACHE_HOME"]) / "performer"
-    else:
-        root = pathlib.Path.home() / ".cache" / "performer"
-    return root.expanduser() / f"{CACHE_VERSION}-seed{seed}"
+    return cache_root() / f"{CACHE_VERSION}-seed{seed}"
 
 
 def _is_complete(path: pathlib.Path) -> bool:
