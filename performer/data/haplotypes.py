@@ -1,0 +1,398 @@
+"""Personal haplotype sequences with SNVs and indels, TSS-centred, exact against ``bcftools consensus``.
+
+Coordinates: VCF ``POS`` is 1-based; everything here is 0-based half-open. Base codes are uint8
+0-3 (``A,C,G,T``) and 4 (``N``, any other symbol, and a literal ``*``).
+
+Records (:class:`HaplotypeReader`): biallelic records of any length (SNVs, MNPs, insertions,
+deletions, complex replacements), left-normalised. Multi-allelic records, indels whose REF and ALT
+end in the same base (not left-aligned), and REF alleles that differ from the FASTA raise
+:class:`~performer.data.variants.VCFError` naming the record and the fix (``bcftools norm -m- -f
+ref.fa``). Records skipped and counted in :attr:`Records.skipped`: ``symbolic`` (``<DEL>``, breakends),
+``monomorphic`` (ALT ``.``), ``filtered`` (FILTER not PASS/``.``, with ``pass_only=True``).
+
+Genotype rules, per person and record (``alleles[person, haplotype, record]`` is True where the
+haplotype carries ALT):
+
+* phased diploid (``0|1``): allele 1 on haplotype 0, allele 2 on haplotype 1 (``bcftools consensus
+  -H 1`` / ``-H 2``).
+* unphased heterozygous (``0/1``): ``unphased="error"`` (default) raises; ``unphased="first"`` takes the
+  alleles in GT order, as ``bcftools consensus -H 1/-H 2`` does, and counts the calls in
+  :attr:`Records.unphased_calls`. Unphased homozygous calls (``0/0``, ``1/1``) need no phase.
+* haploid (``1``: male chrX/chrY, chrM): the person's one allele on both haplotypes (so the mean of
+  the two one-hots is the dosage encoding with a haploid ALT = dosage 2); counted in
+  :attr:`Records.haploid_calls`. (``bcftools consensus -H 2`` writes REF for a haploid call.)
+* a missing allele (``.``, ``./.``, ``0|.``): REF, counted in :attr:`Records.missing_calls`.
+* an ALT ``*`` (the base is removed by an overlapping upstream deletion): never applied, counted in
+  :attr:`Records.star_alleles`. (``bcftools consensus`` writes a literal ``*`` when no applied deletion
+  covers it.)
+
+Overlapping records (:func:`apply_records`), the rule of ``bcftools consensus`` (checked against it):
+records are applied in VCF order and the first applied record wins. A record carried by the haplotype
+is skipped, and counted, when it starts before the last REF base of the previous applied record (an SNV
+inside an applied deletion), or at that last base, unless it is an insertion that does not follow
+another insertion (an SNV then an insertion at one position are both applied: the SNV's base, then the
+inserted bases).
+
+TSS-centred windows (:func:`haplotype_codes`): each haplotype is the margin-padded reference with its
+records applied; the reference TSS is mapped through the applied edits and the window is cut
+``L//2`` bases before and ``L - L//2 - 1`` after it, so the TSS's base is at index ``L//2``. After a
+net deletion upstream the window holds more of the haplotype's own upstream sequence, after an
+insertion less. A TSS inside a record's REF maps to the base at the same offset in ALT (the first base
+for SNVs and anchored indels); a TSS whose base is deleted on a haplotype maps to the next surviving
+base (the first base after the deletion), as a chain file would place it. Past the contig ends the
+window holds ``N`` (all-zero one-hot rows).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cyvcf2
+import numpy as np
+
+from performer.data.reference import N_CODE, ReferenceGenome, codes_to_one_hot, encode_bases
+from performer.data.variants import MISSING_ALLELE, NO_ALLELE, VariantReader, VCFError, _stderr_lines
+
+log = logging.getLogger(__name__)
+
+UNPHASED_POLICIES = ("error", "first")
+NORM_HINT = "normalise the VCF first: `bcftools norm -m- -f ref.fa in.vcf.gz -Oz -o out.vcf.gz` and index it"
+
+
+@dataclass
+class Records:
+    """Biallelic records of one region and which haplotypes of each person carry their ALT.
+
+    Attributes:
+        chrom: contig as spelled in the VCF.
+        pos: int64 ``(n,)``, 0-based start of each record's REF, in VCF order.
+        ref, alt: per record, the REF and ALT codes (uint8 arrays; an ALT ``*`` is ``None``).
+        ids: VCF ``ID`` of each record (``chrom:POS:REF:ALT`` where it is ``.``).
+        alleles: bool ``(n_people, 2, n)``, True where the haplotype carries ALT (see the module docstring).
+        samples: sample names, one per ``alleles`` row.
+        skipped: records skipped, counted by reason.
+        missing_calls, haploid_calls, unphased_calls: genotype calls read as REF, as haploid, or as unphased
+            heterozygous in GT order.
+        star_alleles: haplotypes carrying an ALT ``*`` (not applied).
+    """
+
+    chrom: str
+    pos: np.ndarray
+    ref: list[np.ndarray]
+    alt: list[np.ndarray | None]
+    ids: list[str]
+    alleles: np.ndarray
+    samples: list[str]
+    skipped: Counter = field(default_factory=Counter)
+    missing_calls: int = 0
+    haploid_calls: int = 0
+    unphased_calls: int = 0
+    star_alleles: int = 0
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    @property
+    def end(self) -> np.ndarray:
+        """int64 ``(n,)``: 0-based exclusive end of each record's REF."""
+        return self.pos + np.array([len(r) for r in self.ref], dtype=np.int64)
+
+
+def _skip_reason(record: cyvcf2.Variant, pass_only: bool) -> str | None:
+    alts = record.ALT
+    if not alts:
+        return "monomorphic"
+    alt = alts[0]
+    if alt.startswith("<") or "[" in alt or "]" in alt:
+        return "symbolic"
+    if pass_only and record.FILTER not in (None, "PASS", "."):
+        return "filtered"
+    return None
+
+
+class HaplotypeReader(VariantReader):
+    """Region reads of biallelic SNVs and indels with each person's two haplotypes.
+
+    The file checks are those of :class:`~performer.data.variants.VariantReader` (bgzip, index, EOF
+    marker, samples, GT, contig names); the record and genotype rules are in the module docstring.
+
+    Args:
+        path: ``.vcf.gz`` with a ``.tbi``/``.csi`` index, or ``.bcf`` with a ``.csi`` index.
+        reference: the FASTA every REF allele is checked against (required: indels need it).
+        pass_only: skip records whose FILTER is not PASS or ``.``.
+        unphased: ``"error"`` raises on an unphased heterozygous call; ``"first"`` reads it in GT order.
+        samples: decode only these samples (default every sample of the VCF).
+
+    Raises:
+        as :class:`~performer.data.variants.VariantReader`; ValueError for an unknown ``unphased``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        reference: ReferenceGenome,
+        pass_only: bool = True,
+        unphased: str = "error",
+        samples: list[str] | None = None,
+    ):
+        if unphased not in UNPHASED_POLICIES:
+            raise ValueError(f"unphased={unphased!r}: choose one of {UNPHASED_POLICIES}")
+        super().__init__(path, reference=reference, strict=True, pass_only=pass_only, missing="ref", samples=samples)
+        self.unphased = unphased
+
+    def records(self, chrom: str, start: int, end: int, samples: list[str] | None = None) -> Records:
+        """Biallelic records whose REF overlaps ``[start, end)`` (0-based half-open) and their haplotypes.
+
+        Records starting before ``start`` are included when their REF reaches into the region.
+
+        Raises:
+            KeyError: a sample is not decoded by this reader.
+            VCFError: the contig has no records; htslib read errors; a multi-allelic or not left-aligned
+                record; REF differs from the FASTA; a polyploid call or an allele index above 1; an unphased
+                heterozygous call with ``unphased="error"``.
+        """
+        columns = self.sample_indices(samples)
+        names = list(self.samples if samples is None else samples)
+        with _stderr_lines() as htslib_log:
+            contig = self._contig(chrom)
+            out = self._read_records(contig, start, end, columns, names)
+        errors = [line for line in htslib_log if line.startswith("[E::")]
+        if errors:
+            raise VCFError(
+                f"htslib could not read VCF {self.path} in {contig}:{max(start, 0) + 1}-{end} "
+                f"({'; '.join(errors[:3])}): the file is corrupt; download it again and rebuild its index"
+            )
+        return out
+
+    def _read_records(self, contig: str, start: int, end: int, columns: np.ndarray, names: list[str]) -> Records:
+        skipped: Counter = Counter()
+        pos, ref, alt, ids, calls, phased = [], [], [], [], [], []
+        empty = end <= max(start, 0)
+        for record in () if empty else self._records(f"{contig}:{max(start, 0) + 1}-{end}"):
+            reason = _skip_reason(record, self.pass_only)
+            if reason is not None:
+                skipped[reason] += 1
+                continue
+            where = self._where(record)
+            if len(record.ALT) > 1:
+                raise VCFError(f"multi-allelic record {where}: haplotypes need biallelic records; {NORM_HINT}")
+            r, a = record.REF.upper(), record.ALT[0].upper()
+            if len(r) != len(a) and a != "*" and r[-1] == a[-1]:
+                raise VCFError(f"indel {where} is not left-aligned (REF and ALT end in the same base); {NORM_HINT}")
+            p = record.POS - 1
+            fasta = self.reference.fetch(contig, p, p + len(r))
+            if fasta != r:
+                raise VCFError(
+                    f"REF {r} of {where} differs from reference FASTA {self.reference.path} ({fasta}): check the "
+                    f"genome build, or {NORM_HINT} (with `--check-ref e`)"
+                )
+            genotype = self._genotype(record)
+            calls.append(genotype[:, : genotype.shape[1] - 1])
+            phased.append(genotype[:, -1])
+            pos.append(p)
+            ref.append(encode_bases(r))
+            alt.append(None if a == "*" else encode_bases(a))
+            ids.append(record.ID or f"{contig}:{record.POS}:{record.REF}:{record.ALT[0]}")
+        out = Records(contig, np.array(pos, dtype=np.int64), ref, alt, ids, None, names, skipped)
+        out.alleles = self._haplotypes(calls, phased, columns, out)
+        if skipped:
+            log.info("%s:%d-%d of %s: skipped records %s", contig, start + 1, end, self.path, dict(skipped))
+        return out
+
+    def _genotype(self, record: cyvcf2.Variant) -> np.ndarray:
+        """Alleles then the phase flag, ``(n_decoded, ploidy + 1)``; :data:`NO_ALLELE` for absent alleles."""
+        try:
+            genotype = record.genotype
+        except Exception as error:  # cyvcf2: "couldn't get genotypes for variant"
+            raise VCFError(f"record {self._where(record)} has no GT (genotype) values") from error
+        array = genotype.array(fill=NO_ALLELE)
+        if genotype.ploidy == 1:  # the flag column of an all-haploid record is undefined (docs: known traps)
+            array = array[:, :1]
+            return np.concatenate([array, np.ones_like(array)], axis=1)
+        return array[:, : genotype.ploidy + 1]
+
+    def _haplotypes(self, calls: list, phased: list, columns: np.ndarray, out: Records) -> np.ndarray:
+        n = len(calls)
+        result = np.zeros((len(columns), 2, n), dtype=bool)
+        for j, (call, flag) in enumerate(zip(calls, phased)):
+            call, flag = call[columns], flag[columns]
+            if call.shape[1] > 2 and (call[:, 2:] != NO_ALLELE).any():
+                person = int(np.flatnonzero((call[:, 2:] != NO_ALLELE).any(axis=1))[0])
+                raise VCFError(
+                    f"sample {out.samples[person]} has a polyploid call at record {out.ids[j]} of {self.path}; only "
+                    "haploid and diploid calls are supported"
+                )
+            if call.max(initial=0) > 1:
+                person = int(np.flatnonzero(call.max(axis=1) > 1)[0])
+                raise VCFError(
+                    f"sample {out.samples[person]} has an allele index above 1 at record {out.ids[j]} of "
+                    f"{self.path}, which has one ALT allele; {NORM_HINT}"
+                )
+            first = call[:, 0]
+            second = call[:, 1] if call.shape[1] > 1 else np.full_like(first, NO_ALLELE)
+            haploid = (second == NO_ALLELE) & (first != NO_ALLELE)
+            second = np.where(haploid, first, second)
+            missing = (first == MISSING_ALLELE) | (second == MISSING_ALLELE) | (first == NO_ALLELE)
+            het = ~haploid & (first >= 0) & (second >= 0) & (first != second) & (flag == 0)
+            if het.any():
+                if self.unphased == "error":
+                    person = int(np.flatnonzero(het)[0])
+                    raise VCFError(
+                        f"sample {out.samples[person]} has an unphased heterozygous call at record {out.ids[j]} of "
+                        f"{self.path} ({int(het.sum())} such calls there): phase the VCF (e.g. SHAPEIT, Beagle), "
+                        "pass unphased='first' to read alleles in GT order as `bcftools consensus -H 1/2` does, or "
+                        "use dosage_consensus_codes for unphased data"
+                    )
+                out.unphased_calls += int(het.sum())
+            out.haploid_calls += int(haploid.sum())
+            out.missing_calls += int(missing.sum())
+            result[:, 0, j] = first == 1
+            result[:, 1, j] = second == 1
+            if out.alt[j] is None:
+                out.star_alleles += int(result[:, :, j].sum())
+                result[:, :, j] = False
+        return result
+
+
+def apply_records(
+    ref_codes: np.ndarray, start: int, records: Records, carried: np.ndarray, tss: int
+) -> tuple[np.ndarray, int, int]:
+    """One haplotype: the reference ``[start, start + len(ref_codes))`` with the carried records applied.
+
+    Args:
+        ref_codes: uint8 ``(n_bp,)`` reference codes from ``start`` (0-based); every record's REF must lie inside.
+        start: 0-based coordinate of ``ref_codes[0]``.
+        records: the region's records, in VCF order.
+        carried: bool ``(len(records),)``, True where this haplotype carries the ALT.
+        tss: 0-based reference coordinate to map (inside the region).
+
+    Returns:
+        ``(codes, index, n_overlaps)``: uint8 haplotype codes, the index of the mapped ``tss`` in them
+        (module docstring: same offset in ALT, else the next surviving base) and the number of carried
+        records skipped by the overlap rule (the first applied record wins, as in ``bcftools consensus``).
+    """
+    pieces: list[np.ndarray] = []
+    length = 0
+    cursor = start  # next reference coordinate to copy
+    last = start - 1  # last REF base of the previous applied record
+    prev_insertion = False
+    mapped = -1
+    overlaps = 0
+    for j in np.flatnonzero(carried):
+        p = int(records.pos[j])
+        ref, alt = records.ref[j], records.alt[j]
+        insertion = len(alt) > len(ref)
+        if p < last or (p == last and not (insertion and not prev_insertion)):
+            overlaps += 1
+            continue
+        if p == last:  # an insertion at the last base of the previous record: keep that base, add the rest
+            pieces.append(alt[1:])
+            length += len(alt) - 1
+            cursor = max(cursor, p + len(ref))
+        else:
+            if mapped < 0 and tss < p:
+                mapped = length + (tss - cursor)
+            pieces.append(ref_codes[cursor - start : p - start])
+            length += p - cursor
+            if mapped < 0 and tss < p + len(ref):
+                k = tss - p
+                mapped = length + min(k, len(alt))
+            pieces.append(alt)
+            length += len(alt)
+            cursor = p + len(ref)
+        last = p + len(ref) - 1
+        prev_insertion = insertion
+    if mapped < 0:
+        mapped = length + (tss - cursor)
+    pieces.append(ref_codes[cursor - start :])
+    return np.concatenate(pieces) if len(pieces) > 1 else ref_codes.copy(), mapped, overlaps
+
+
+class HaplotypeSequences:
+    """TSS-centred personal sequences with indels: phased haplotypes and the paper's dosage consensus pair.
+
+    Args:
+        fasta_path: reference FASTA.
+        vcf_path: bgzipped, indexed VCF/BCF (biallelic, left-normalised: ``bcftools norm -m- -f ref.fa``).
+        margin: bp read on each side of the window beyond ``L/2`` (grown automatically when the indels
+            of a haplotype need more).
+        pass_only, unphased, samples: passed to :class:`HaplotypeReader`.
+
+    Attributes:
+        overlaps: carried records skipped by the overlap rule, summed over every haplotype built.
+    """
+
+    def __init__(
+        self,
+        fasta_path: str | Path,
+        vcf_path: str | Path,
+        margin: int = 1_000,
+        pass_only: bool = True,
+        unphased: str = "error",
+        samples: list[str] | None = None,
+    ):
+        self.reference = ReferenceGenome(fasta_path)
+        self.reader = HaplotypeReader(vcf_path, self.reference, pass_only=pass_only, unphased=unphased, samples=samples)
+        self.margin = margin
+        self.overlaps = 0
+
+    def _build(self, chrom: str, tss: int, length: int, samples, masks) -> np.ndarray:
+        margin = self.margin
+        before, after = length // 2, length - length // 2 - 1
+        while True:
+            lo, hi = tss - before - margin, tss + after + 1 + margin
+            records = self.reader.records(chrom, lo, hi, samples)
+            carried = masks(records)  # bool (n_people, n_seqs, n_records)
+            if len(records):
+                lo, hi = min(lo, int(records.pos.min())), max(hi, int(records.end.max()))
+            ref = self.reference.codes(chrom, lo, hi)
+            out = np.full(carried.shape[:2] + (length,), N_CODE, dtype=np.uint8)
+            short = False
+            for i in range(carried.shape[0]):
+                for h in range(carried.shape[1]):
+                    codes, index, overlaps = apply_records(ref, lo, records, carried[i, h], tss)
+                    self.overlaps += overlaps
+                    if index - before < 0 or index + after >= len(codes):
+                        short = True
+                        break
+                    out[i, h] = codes[index - before : index + after + 1]
+                if short:
+                    break
+            if not short:
+                return out
+            margin *= 2
+
+    def haplotype_codes(self, chrom: str, tss: int, length: int, samples: list[str] | None = None) -> np.ndarray:
+        """Each person's two haplotypes around ``tss``: uint8 ``(n_people, 2, length)``, codes 0-4.
+
+        ``tss`` is the 0-based reference TSS; its (mapped) base is at index ``length // 2`` of every
+        haplotype (module docstring for the rules). Raises as :meth:`HaplotypeReader.records`.
+        """
+        return self._build(chrom, tss, length, samples, lambda r: r.alleles)
+
+    def dosage_consensus_codes(self, chrom: str, tss: int, length: int, samples: list[str] | None = None) -> np.ndarray:
+        """The paper's two consensus sequences per person for unphased data: uint8 ``(n_people, 2, length)``.
+
+        Sequence 0 carries the person's homozygous-ALT records, sequence 1 the heterozygous and
+        homozygous-ALT ones (a haploid ALT counts as homozygous); phase is ignored. Same TSS-centred
+        cutting and overlap rule as :meth:`haplotype_codes`. Raises as :meth:`HaplotypeReader.records`
+        (construct with ``unphased="first"`` for unphased VCFs).
+        """
+
+        def masks(records: Records) -> np.ndarray:
+            a = records.alleles
+            return np.stack([a[:, 0] & a[:, 1], a[:, 0] | a[:, 1]], axis=1)
+
+        return self._build(chrom, tss, length, samples, masks)
+
+
+def mean_one_hot(codes: np.ndarray) -> np.ndarray:
+    """Mean one-hot of a person's two sequences: codes uint8 ``(..., 2, L)`` -> float32 ``(..., L, 4)``.
+
+    For two haplotypes or the two dosage consensus sequences this is the personal encoding
+    (docs/architecture.md); ``N`` rows are zeros.
+    """
+    return codes_to_one_hot(codes).astype(np.float32).mean(axis=-3)

@@ -1,0 +1,266 @@
+"""Haplotype sequences with indels (performer/data/haplotypes.py) against ``bcftools consensus``.
+
+Each haplotype must equal ``bcftools consensus -s SAMPLE -H 1|2`` re-centred on the TSS: the 0-based
+reference TSS is mapped through the chain file (``-c``; a deleted TSS goes to the next aligned base)
+and the consensus is cut ``L//2`` bases before and ``L - L//2 - 1`` after it, ``N`` beyond its ends.
+bcftools is the copy bundled with pysam.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pysam
+import pysam.bcftools
+import pytest
+
+from performer.data.haplotypes import HaplotypeSequences, mean_one_hot
+from performer.data.personal import PersonalSequences
+from performer.data.reference import encode_bases
+from performer.data.variants import VCFError
+
+HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=c1,length={n}>\n"
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{samples}\n"
+)
+
+
+def _write_vcf(path: Path, n: int, samples: list[str], records: list[tuple[int, str, str, list[str]]]) -> Path:
+    """bgzipped, indexed VCF on contig ``c1``; ``records`` are (1-based POS, REF, ALT, GT per sample)."""
+    lines = [f"c1\t{p}\t.\t{r}\t{a}\t.\tPASS\t.\tGT\t" + "\t".join(gts) for p, r, a, gts in records]
+    path.write_text(HEADER.format(n=n, samples="\t".join(samples)) + "\n".join(lines) + "\n")
+    return Path(pysam.tabix_index(str(path), preset="vcf", force=True))
+
+
+def _chain_blocks(path: Path) -> list[tuple[int, int, int]]:
+    """Ungapped blocks ``(reference start, consensus start, size)`` of a one-chain file, 0-based.
+
+    Both starts are relative to the chain's start (bcftools gives a ``22:a-b`` region FASTA the
+    coordinates of the whole contig), so they index the consensus sequence that bcftools wrote.
+    """
+    lines = path.read_text().split("\n")
+    header = lines[0].split()
+    assert header[0] == "chain"
+    t, q = 0, 0
+    blocks = []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        fields = [int(x) for x in line.split()]
+        blocks.append((t, q, fields[0]))
+        if len(fields) == 3:
+            t, q = t + fields[0] + fields[1], q + fields[0] + fields[2]
+    return blocks
+
+
+def _map(blocks: list[tuple[int, int, int]], t: int) -> int:
+    """Consensus coordinate of reference base ``t``; a deleted base maps to the next aligned base."""
+    for tb, qb, size in blocks:
+        if t < tb + size:
+            return qb + max(t - tb, 0)
+    raise AssertionError(f"reference base {t} is past the chain")
+
+
+def _consensus(fasta: Path, vcf: Path, sample: str, hap: int, tmp: Path) -> tuple[str, list]:
+    chain = tmp / f"chain_{sample}_{hap}.txt"
+    out = pysam.bcftools.consensus("-H", str(hap), "-s", sample, "-f", str(fasta), "-c", str(chain), str(vcf))
+    return "".join(out.strip().split("\n")[1:]), _chain_blocks(chain)
+
+
+def _recentred(seq: str, blocks: list, t: int, length: int) -> np.ndarray:
+    q = _map(blocks, t)
+    padded = "N" * length + seq + "N" * length
+    lo = length + q - length // 2
+    return encode_bases(padded[lo : lo + length])
+
+
+def _crafted(tmp: Path) -> tuple[Path, Path, list[str], str]:
+    """A 300 bp contig and a phased VCF with SNVs, MNPs, insertions, deletions and overlaps."""
+    rng = np.random.default_rng(7)
+    seq = list("".join(rng.choice(list("ACGT"), 300)))
+
+    def deletion(p1: int, n: int) -> tuple[str, str]:  # REF of n + 1 bases whose last base differs from the first
+        p = p1 - 1
+        if seq[p + n] == seq[p]:
+            seq[p + n] = {"A": "C", "C": "G", "G": "T", "T": "A"}[seq[p]]
+        return "".join(seq[p : p + n + 1]), seq[p]
+
+    def insertion(p1: int, bases: str) -> tuple[str, str]:
+        anchor = seq[p1 - 1]
+        assert bases[-1] != anchor
+        return anchor, anchor + bases
+
+    def snv(p1: int) -> tuple[str, str]:
+        r = seq[p1 - 1]
+        return r, {"A": "G", "C": "T", "G": "A", "T": "C"}[r]
+
+    alleles = [
+        (5, *snv(5)),
+        (20, *snv(20)),
+        (40, *insertion(40, "TTG" if seq[39] != "G" else "TTC")),
+        (60, *deletion(60, 5)),
+        (80, *snv(80)),
+        (80, *insertion(80, "CA" if seq[79] != "A" else "CT")),  # an SNV then an insertion at one base
+        (100, *deletion(100, 10)),  # spans the TSS at 0-based 103..109
+        (104, *snv(104)),  # inside the deletion
+        (130, *insertion(130, "GATTACA" if seq[129] != "A" else "GATTACC")),
+        (150, *snv(150)),
+        (170, *deletion(170, 3)),
+        (172, *snv(172)),
+        (200, *insertion(200, "AC" if seq[199] != "C" else "AG")),
+        (200, *insertion(200, "TTTG" if seq[199] != "G" else "TTTA")),  # a second insertion at one base
+        (220, "".join(seq[219:221]), "".join(snv(220)[1] + snv(221)[1])),  # an MNP
+        (250, *deletion(250, 20)),
+        (290, *deletion(290, 5)),
+    ]
+    alleles.sort(key=lambda a: a[0])
+    samples = ["S1", "S2", "S3", "S4", "ALL1"]
+    choices = ["0|0", "0|1", "1|0", "1|1"]
+    records = [(p, r, a, [*rng.choice(choices, 4), "1|0"]) for p, r, a in alleles]
+    fasta = tmp / "ref.fa"
+    fasta.write_text(">c1\n" + "".join(seq) + "\n")
+    pysam.faidx(str(fasta))
+    return fasta, _write_vcf(tmp / "calls.vcf", 300, samples, records), samples, "".join(seq)
+
+
+@pytest.fixture(scope="module")
+def crafted(tmp_path_factory):
+    return _crafted(tmp_path_factory.mktemp("haplotypes"))
+
+
+@pytest.mark.parametrize("length, margin", [(61, 1_000), (40, 3)])
+def test_haplotypes_equal_bcftools_consensus(crafted, tmp_path, length, margin):
+    fasta, vcf, samples, _ = crafted
+    seqs = HaplotypeSequences(fasta, vcf, margin=margin)
+    expected = {(s, h): _consensus(fasta, vcf, s, h, tmp_path) for s in samples for h in (1, 2)}
+    for tss in range(0, 300):
+        codes = seqs.haplotype_codes("c1", tss, length, samples)
+        assert codes.shape == (len(samples), 2, length) and codes.dtype == np.uint8
+        for i, s in enumerate(samples):
+            for h in (1, 2):
+                want = _recentred(*expected[s, h], tss, length)
+                np.testing.assert_array_equal(codes[i, h - 1], want, err_msg=f"{s} -H {h} TSS {tss}")
+    assert seqs.overlaps > 0  # the SNVs inside deletions and the second insertion were skipped
+
+
+def test_deleted_tss_maps_to_next_surviving_base(crafted):
+    fasta, vcf, _, seq = crafted
+    seqs = HaplotypeSequences(fasta, vcf)
+    # ALL1 carries every record on haplotype 1: the deletion at POS 100 (0-based 99) removes 100..109
+    codes = seqs.haplotype_codes("c1", 105, 21, ["ALL1"])
+    assert codes[0, 0, 10] == encode_bases(seq[110])[0]
+    assert codes[0, 1, 10] == encode_bases(seq[105])[0]  # haplotype 2 is the reference
+    np.testing.assert_array_equal(codes[0, 1], encode_bases(seq[95:116]))
+    # contig ends keep N padding
+    start = seqs.haplotype_codes("c1", 2, 21, ["ALL1"])
+    assert (start[0, :, :8] == 4).all() and (start[0, :, 8:] < 4).all()
+
+
+def test_genotype_rules(tmp_path):
+    seq = "ACGTACGTTAGCATCGATCGGATCCATGCATGCAAGT"
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">c1\n" + seq + "\n")
+    samples = ["HAPLOID", "MISSING", "UNPHASED"]
+    records = [
+        (5, "ACGT", "A", ["1", "1|.", "0|0"]),
+        (6, "C", "*", ["1", "0|0", "0|0"]),  # the base of the deletion above
+        (10, "A", "C", ["0", ".|.", "0/1"]),
+    ]
+    vcf = _write_vcf(tmp_path / "g.vcf", len(seq), samples, records)
+    with pytest.raises(VCFError, match="unphased heterozygous"):
+        HaplotypeSequences(fasta, vcf).haplotype_codes("c1", 18, 11)
+    seqs = HaplotypeSequences(fasta, vcf, unphased="first")
+    reads = seqs.reader.records("c1", 0, len(seq))
+    assert (reads.haploid_calls, reads.missing_calls, reads.unphased_calls, reads.star_alleles) == (3, 2, 1, 2)
+    codes = seqs.haplotype_codes("c1", 9, 5)
+    haplotype = seq[0:5] + seq[8:]  # 0-based 5..7 deleted; the TSS (9) is at index 6 of the haplotype
+    np.testing.assert_array_equal(codes[0, 0], encode_bases(haplotype[4:9]))
+    np.testing.assert_array_equal(codes[0, 1], codes[0, 0])  # haploid: the one allele on both haplotypes
+    np.testing.assert_array_equal(codes[1, 1], encode_bases(seq[7:12]))  # missing allele -> REF
+    assert codes[2, 1, 2] == encode_bases("C")[0] and codes[2, 0, 2] == encode_bases("A")[0]  # GT order
+
+
+@pytest.mark.parametrize("ref, alt, match", [("AC", "A,C", "multi-allelic"), ("AC", "C", "not left-aligned")])
+def test_records_that_need_norm(tmp_path, ref, alt, match):
+    seq = "GAACGTTA"
+    (tmp_path / "r.fa").write_text(">c1\n" + seq + "\n")
+    ref_allele = "AAC" if match == "not left-aligned" else seq[2:4]
+    alt_allele = "AC" if match == "not left-aligned" else alt
+    pos = 2 if match == "not left-aligned" else 3
+    vcf = _write_vcf(tmp_path / "n.vcf", len(seq), ["S"], [(pos, ref_allele, alt_allele, ["0|1"])])
+    with pytest.raises(VCFError, match=f"{match}.*bcftools norm -m- -f"):
+        HaplotypeSequences(tmp_path / "r.fa", vcf).haplotype_codes("c1", 4, 5)
+
+
+def test_snv_only_mean_equals_dosage_encoding(tmp_path):
+    rng = np.random.default_rng(3)
+    seq = "".join(rng.choice(list("ACGT"), 200))
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">c1\n" + seq + "\n")
+    samples = ["A", "B", "C", "D"]
+    choices = ["0|0", "0|1", "1|0", "1|1", "1", "0", ".|.", "0|."]
+    records = []
+    for p in sorted(rng.choice(np.arange(1, 201), 40, replace=False)):
+        r = seq[p - 1]
+        records.append((int(p), r, "ACGT"[("ACGT".index(r) + 1) % 4], list(rng.choice(choices, len(samples)))))
+    vcf = _write_vcf(tmp_path / "s.vcf", len(seq), samples, records)
+    haps = HaplotypeSequences(fasta, vcf)
+    dosage = PersonalSequences(fasta, vcf)
+    for tss, length in [(100, 64), (3, 33), (190, 50)]:
+        start = tss - length // 2
+        want = dosage.one_hot("c1", start, start + length, samples)
+        np.testing.assert_array_equal(mean_one_hot(haps.haplotype_codes("c1", tss, length, samples)), want)
+        np.testing.assert_array_equal(mean_one_hot(haps.dosage_consensus_codes("c1", tss, length, samples)), want)
+
+
+def test_dosage_consensus_with_indels(crafted):
+    fasta, vcf, samples, _ = crafted
+    seqs = HaplotypeSequences(fasta, vcf)
+    haps = seqs.haplotype_codes("c1", 150, 61, samples)
+    pair = seqs.dosage_consensus_codes("c1", 150, 61, samples)
+    reads = seqs.reader.records("c1", 0, 300, samples)
+    for i in range(len(samples)):
+        a = reads.alleles[i]
+        if (a[0] & a[1]).sum() == 0:  # no homozygous ALT: sequence 1 is the reference
+            np.testing.assert_array_equal(pair[i, 0], encode_bases(crafted[3][120:181]))
+        if not (a[0] & ~a[1]).any() or not (a[1] & ~a[0]).any():  # one haplotype holds every ALT
+            np.testing.assert_array_equal(pair[i, 1], haps[i, int(a[1].sum() > a[0].sum())])
+
+
+GEUVADIS = os.environ.get("PERFORMER_GEUVADIS")
+
+
+@pytest.mark.skipif(not GEUVADIS, reason="set PERFORMER_GEUVADIS to the geuvadis_chr22 folder")
+def test_geuvadis_haplotypes_equal_bcftools_consensus(tmp_path):
+    data = Path(GEUVADIS)
+    reference = data / "reference.fa"
+    norm = tmp_path / "norm.vcf.gz"
+    pysam.bcftools.norm(
+        "-m-", "-f", str(reference), "-Oz", "-o", str(norm), str(data / "genotypes.vcf.gz"), catch_stdout=False
+    )
+    pysam.tabix_index(str(norm), preset="vcf", force=True)
+    length = 49_152
+    seqs = HaplotypeSequences(reference, norm)
+    # windows around indel clusters; 20110945 lies inside the deletion at POS 20110939
+    for tss in (20_105_000, 20_110_945, 20_278_000):
+        lo, hi = tss - length // 2 - 5_000, tss + length // 2 + 5_000
+        reads = seqs.reader.records("22", lo, hi)
+        indel = np.array([len(r) != len(a) for r, a in zip(reads.ref, reads.alt)])
+        carriers = np.flatnonzero(reads.alleles[:, :, indel].any(axis=(1, 2)))
+        assert len(carriers) >= 3
+        people = [reads.samples[i] for i in carriers[:4]] + ["HG00096", "NA19098"]
+        codes = seqs.haplotype_codes("22", tss, length, people)
+        region = f"22:{lo + 1}-{hi}"
+        region_fa = tmp_path / f"region_{tss}.fa"
+        pysam.faidx(str(reference), region, "-o", str(region_fa))
+        sub = tmp_path / f"sub_{tss}.vcf.gz"
+        pysam.bcftools.view("-r", region, "-Oz", "-o", str(sub), str(norm), catch_stdout=False)
+        pysam.tabix_index(str(sub), preset="vcf", force=True)
+        for i, person in enumerate(people):
+            for h in (1, 2):
+                seq, blocks = _consensus(region_fa, sub, person, h, tmp_path)
+                want = _recentred(seq, blocks, tss - lo, length)
+                np.testing.assert_array_equal(codes[i, h - 1], want, err_msg=f"{person} -H {h} TSS {tss}")
