@@ -274,3 +274,21 @@ def test_geuvadis_haplotypes_equal_bcftools_consensus(tmp_path):
                 seq, blocks = _consensus(region_fa, sub, person, h, tmp_path)
                 want = _recentred(seq, blocks, tss - lo, length)
                 np.testing.assert_array_equal(codes[i, h - 1], want, err_msg=f"{person} -H {h} TSS {tss}")
+
+
+@pytest.mark.skipif(not GEUVADIS, reason="set PERFORMER_GEUVADIS to the geuvadis_chr22 folder")
+def test_geuvadis_snv_only_mean_equals_dosage_encoding(tmp_path):
+    data = Path(GEUVADIS)
+    reference = data / "reference.fa"
+    snvs = tmp_path / "snvs.vcf.gz"
+    pysam.bcftools.view("-v", "snps", "-Oz", "-o", str(snvs), str(data / "genotypes.vcf.gz"), catch_stdout=False)
+    pysam.tabix_index(str(snvs), preset="vcf", force=True)
+    haps = HaplotypeSequences(reference, snvs)
+    dosage = PersonalSequences(reference, data / "genotypes.vcf.gz")  # skips the indels itself
+    people = haps.reader.samples[:: len(haps.reader.samples) // 20][:20]
+    length = 49_152
+    for tss in (20_105_000, 20_278_000):
+        start = tss - length // 2
+        want = dosage.one_hot("22", start, start + length, people)
+        np.testing.assert_array_equal(mean_one_hot(haps.haplotype_codes("22", tss, length, people)), want)
+        assert (want[:, :, :] % 1 != 0).any()  # heterozygous SNVs are in the window

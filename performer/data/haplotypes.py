@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -322,7 +323,18 @@ class HaplotypeSequences:
         pass_only, unphased, samples: passed to :class:`HaplotypeReader`.
 
     Attributes:
-        overlaps: carried records skipped by the overlap rule, summed over every haplotype built.
+        overlaps: carried records skipped by the overlap rule, summed over every sequence built (each
+            window's count is also logged at DEBUG level).
+
+    Raises:
+        as :class:`~performer.data.reference.ReferenceGenome` and :class:`HaplotypeReader`.
+
+    Example:
+        >>> seqs = HaplotypeSequences("reference.fa", "phased.norm.vcf.gz")
+        >>> codes = seqs.haplotype_codes("22", 20_105_000, 49_152, ["HG00096", "HG00097"])
+        >>> codes.shape, codes.dtype  # TSS base at index 24_576 of every haplotype
+        ((2, 2, 49152), dtype('uint8'))
+        >>> x = mean_one_hot(codes)  # float32 (2, 49152, 4): the personal encoding with indels
     """
 
     def __init__(
@@ -339,7 +351,12 @@ class HaplotypeSequences:
         self.margin = margin
         self.overlaps = 0
 
-    def _build(self, chrom: str, tss: int, length: int, samples, masks) -> np.ndarray:
+    def _build(
+        self, chrom: str, tss: int, length: int, samples: list[str] | None, masks: Callable[[Records], np.ndarray]
+    ) -> np.ndarray:
+        """Cut every sequence of ``masks(records)`` (bool ``(n_people, n_seqs, n_records)``) around ``tss``."""
+        if length < 1:
+            raise ValueError(f"window length {length} must be at least 1 bp")
         margin = self.margin
         before, after = length // 2, length - length // 2 - 1
         while True:
@@ -351,10 +368,11 @@ class HaplotypeSequences:
             ref = self.reference.codes(chrom, lo, hi)
             out = np.full(carried.shape[:2] + (length,), N_CODE, dtype=np.uint8)
             short = False
+            window_overlaps = 0
             for i in range(carried.shape[0]):
                 for h in range(carried.shape[1]):
                     codes, index, overlaps = apply_records(ref, lo, records, carried[i, h], tss)
-                    self.overlaps += overlaps
+                    window_overlaps += overlaps
                     if index - before < 0 or index + after >= len(codes):
                         short = True
                         break
@@ -362,6 +380,9 @@ class HaplotypeSequences:
                 if short:
                     break
             if not short:
+                self.overlaps += window_overlaps
+                if window_overlaps:
+                    log.debug("%s:%d: %d carried records skipped as overlapping", chrom, tss + 1, window_overlaps)
                 return out
             margin *= 2
 
@@ -369,7 +390,8 @@ class HaplotypeSequences:
         """Each person's two haplotypes around ``tss``: uint8 ``(n_people, 2, length)``, codes 0-4.
 
         ``tss`` is the 0-based reference TSS; its (mapped) base is at index ``length // 2`` of every
-        haplotype (module docstring for the rules). Raises as :meth:`HaplotypeReader.records`.
+        haplotype (module docstring for the rules); sequence 0 is ``bcftools consensus -H 1``, 1 is
+        ``-H 2``. Raises as :meth:`HaplotypeReader.records`; ValueError for ``length < 1``.
         """
         return self._build(chrom, tss, length, samples, lambda r: r.alleles)
 
