@@ -255,7 +255,7 @@ def test_geuvadis_haplotypes_equal_bcftools_consensus(tmp_path):
     length = 49_152
     seqs = HaplotypeSequences(reference, norm)
     # windows around indel clusters; 20110945 lies inside the deletion at POS 20110939
-    for tss in (20_105_000, 20_110_945, 20_278_000):
+    for tss in (20_105_000, 20_110_945, 20_278_000, 20_985_000):  # the last runs past the contig end
         lo, hi = tss - length // 2 - 5_000, tss + length // 2 + 5_000
         reads = seqs.reader.records("22", lo, hi)
         indel = np.array([len(r) != len(a) for r, a in zip(reads.ref, reads.alt)])
@@ -263,6 +263,8 @@ def test_geuvadis_haplotypes_equal_bcftools_consensus(tmp_path):
         assert len(carriers) >= 3
         people = [reads.samples[i] for i in carriers[:4]] + ["HG00096", "NA19098"]
         codes = seqs.haplotype_codes("22", tss, length, people)
+        if hi > seqs.reference.contig_length("22"):
+            assert (codes[:, :, -100:] == 4).all()  # N padding past the contig end
         region = f"22:{lo + 1}-{hi}"
         region_fa = tmp_path / f"region_{tss}.fa"
         pysam.faidx(str(reference), region, "-o", str(region_fa))
