@@ -168,6 +168,7 @@ def test_genotype_rules(tmp_path):
         (5, "ACGT", "A", ["1", "1|.", "0|0"]),
         (6, "C", "*", ["1", "0|0", "0|0"]),  # the base of the deletion above
         (10, "A", "C", ["0", ".|.", "0/1"]),
+        (15, "C", "<DEL>", ["1", "1|1", "1|1"]),  # symbolic: skipped and counted
     ]
     vcf = _write_vcf(tmp_path / "g.vcf", len(seq), samples, records)
     with pytest.raises(VCFError, match="unphased heterozygous"):
@@ -175,6 +176,7 @@ def test_genotype_rules(tmp_path):
     seqs = HaplotypeSequences(fasta, vcf, unphased="first")
     reads = seqs.reader.records("c1", 0, len(seq))
     assert (reads.haploid_calls, reads.missing_calls, reads.unphased_calls, reads.star_alleles) == (3, 2, 1, 2)
+    assert reads.skipped == {"symbolic": 1} and len(reads) == 3
     codes = seqs.haplotype_codes("c1", 9, 5)
     haplotype = seq[0:5] + seq[8:]  # 0-based 5..7 deleted; the TSS (9) is at index 6 of the haplotype
     np.testing.assert_array_equal(codes[0, 0], encode_bases(haplotype[4:9]))
