@@ -110,6 +110,7 @@ def _crafted(tmp: Path) -> tuple[Path, Path, list[str], str]:
         (150, *snv(150)),
         (170, *deletion(170, 3)),
         (172, *snv(172)),
+        (173, *insertion(173, "CG" if seq[172] != "G" else "CA")),  # anchored on the deletion's last base
         (200, *insertion(200, "AC" if seq[199] != "C" else "AG")),
         (200, *insertion(200, "TTTG" if seq[199] != "G" else "TTTA")),  # a second insertion at one base
         (220, "".join(seq[219:221]), "".join(snv(220)[1] + snv(221)[1])),  # an MNP

@@ -39,7 +39,8 @@ records applied; the reference TSS is mapped through the applied edits and the w
 net deletion upstream the window holds more of the haplotype's own upstream sequence, after an
 insertion less. A TSS inside a record's REF maps to the base at the same offset in ALT (the first base
 for SNVs and anchored indels); a TSS whose base is deleted on a haplotype maps to the next surviving
-base (the first base after the deletion), as a chain file would place it. Past the contig ends the
+reference base (the first reference base after the deletion, past bases inserted there), where the
+next aligned block of the ``bcftools consensus -c`` chain file places it. Past the contig ends the
 window holds ``N`` (all-zero one-hot rows).
 """
 
@@ -272,7 +273,7 @@ def apply_records(
 
     Returns:
         ``(codes, index, n_overlaps)``: uint8 haplotype codes, the index of the mapped ``tss`` in them
-        (module docstring: same offset in ALT, else the next surviving base) and the number of carried
+        (module docstring: same offset in ALT, else the next surviving reference base) and the number of carried
         records skipped by the overlap rule (the first applied record wins, as in ``bcftools consensus``).
     """
     pieces: list[np.ndarray] = []
@@ -299,8 +300,10 @@ def apply_records(
             pieces.append(ref_codes[cursor - start : p - start])
             length += p - cursor
             if mapped < 0 and tss < p + len(ref):
-                k = tss - p
-                mapped = length + min(k, len(alt))
+                if tss - p < len(alt):
+                    mapped = length + (tss - p)
+                else:  # a deleted base: follow the next reference base, past any insertion anchored here
+                    tss = p + len(ref)
             pieces.append(alt)
             length += len(alt)
             cursor = p + len(ref)
