@@ -297,3 +297,48 @@ def test_geuvadis_snv_only_mean_equals_dosage_encoding(tmp_path):
         want = dosage.one_hot("22", start, start + length, people)
         np.testing.assert_array_equal(mean_one_hot(haps.haplotype_codes("22", tss, length, people)), want)
         assert (want[:, :, :] % 1 != 0).any()  # heterozygous SNVs are in the window
+
+
+def _random_records(rng: np.random.Generator, seq: str, n: int) -> list[tuple[int, str, str]]:
+    """``n`` random left-aligned biallelic records (SNV, MNP, insertion, deletion), many overlapping."""
+    out = []
+    for p in sorted(rng.integers(2, len(seq) - 12, n)):
+        kind = rng.integers(4)
+        r = seq[p - 1]
+        if kind == 0:
+            out.append((int(p), r, "ACGT"[("ACGT".index(r) + 1 + rng.integers(3)) % 4]))
+        elif kind == 1:
+            bases = "".join(rng.choice(list("ACGT"), rng.integers(1, 6)))
+            if bases[-1] != r:
+                out.append((int(p), r, r + bases))
+        elif kind == 2:
+            ref = seq[p - 1 : p + int(rng.integers(1, 9))]
+            if ref[-1] != r:
+                out.append((int(p), ref, r))
+        else:
+            ref = seq[p - 1 : p + 1]
+            out.append((int(p), ref, "".join("ACGT"[("ACGT".index(b) + 1) % 4] for b in ref)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_overlapping_records_equal_bcftools_consensus(tmp_path, seed):
+    rng = np.random.default_rng(100 + seed)
+    seq = "".join(rng.choice(list("ACGT"), 400))
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">c1\n" + seq + "\n")
+    samples = ["R1", "R2", "R3"]
+    choices = ["0|0", "0|1", "1|0", "1|1"]
+    records = [
+        (p, r, a, list(rng.choice(choices, 3, p=[0.2, 0.25, 0.25, 0.3]))) for p, r, a in _random_records(rng, seq, 90)
+    ]
+    vcf = _write_vcf(tmp_path / "r.vcf", len(seq), samples, records)
+    seqs = HaplotypeSequences(fasta, vcf, margin=5)
+    expected = {(s, h): _consensus(fasta, vcf, s, h, tmp_path) for s in samples for h in (1, 2)}
+    for tss in range(400):
+        codes = seqs.haplotype_codes("c1", tss, 51, samples)
+        for i, s in enumerate(samples):
+            for h in (1, 2):
+                want = _recentred(*expected[s, h], tss, 51)
+                np.testing.assert_array_equal(codes[i, h - 1], want, err_msg=f"seed {seed} {s} -H {h} TSS {tss}")
+    assert seqs.overlaps > 0

@@ -26,12 +26,14 @@ haplotype carries ALT):
   :attr:`Records.star_alleles`. (``bcftools consensus`` writes a literal ``*`` when no applied deletion
   covers it.)
 
-Overlapping records (:func:`apply_records`), the rule of ``bcftools consensus`` (checked against it):
-records are applied in VCF order and the first applied record wins. A record carried by the haplotype
-is skipped, and counted, when it starts before the last REF base of the previous applied record (an SNV
-inside an applied deletion), or at that last base, unless it is an insertion that does not follow
-another insertion (an SNV then an insertion at one position are both applied: the SNV's base, then the
-inserted bases).
+Overlapping records (:func:`apply_records`), the rule of ``bcftools consensus`` (its ``apply_variant``,
+checked against it on random overlapping records): records are applied in VCF order and the first
+applied record wins. A record carried by the haplotype is skipped, and counted, when it starts before
+the last REF base of the previous applied record (an SNV inside an applied deletion), or at that last
+base unless it is an indel whose REF and ALT share their first base and the previous applied record was
+not an insertion. Such an anchored indel keeps the base already there (an SNV's ALT, a deletion's
+anchor) and replaces the rest of its REF by the rest of its ALT (an SNV then an insertion at one
+position give the SNV's base, then the inserted bases).
 
 TSS-centred windows (:func:`haplotype_codes`): each haplotype is the margin-padded reference with its
 records applied; the reference TSS is mapped through the applied edits and the window is cut
@@ -79,6 +81,7 @@ class Records:
         missing_calls, haploid_calls, unphased_calls: genotype calls read as REF, as haploid, or as unphased
             heterozygous in GT order.
         star_alleles: haplotypes carrying an ALT ``*`` (not applied).
+        anchored: bool ``(n,)``, indels whose REF and ALT share their first base (the overlap rule uses it).
     """
 
     chrom: str
@@ -93,6 +96,7 @@ class Records:
     haploid_calls: int = 0
     unphased_calls: int = 0
     star_alleles: int = 0
+    anchored: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -171,7 +175,7 @@ class HaplotypeReader(VariantReader):
 
     def _read_records(self, contig: str, start: int, end: int, columns: np.ndarray, names: list[str]) -> Records:
         skipped: Counter = Counter()
-        pos, ref, alt, ids, calls, phased = [], [], [], [], [], []
+        pos, ref, alt, ids, calls, phased, anchored = [], [], [], [], [], [], []
         empty = end <= max(start, 0)
         for record in () if empty else self._records(f"{contig}:{max(start, 0) + 1}-{end}"):
             reason = _skip_reason(record, self.pass_only)
@@ -197,8 +201,10 @@ class HaplotypeReader(VariantReader):
             pos.append(p)
             ref.append(encode_bases(r))
             alt.append(None if a == "*" else encode_bases(a))
+            anchored.append(len(r) != len(a) and a != "*" and r[0] == a[0])
             ids.append(record.ID or f"{contig}:{record.POS}:{record.REF}:{record.ALT[0]}")
         out = Records(contig, np.array(pos, dtype=np.int64), ref, alt, ids, None, names, skipped)
+        out.anchored = np.array(anchored, dtype=bool)
         out.alleles = self._haplotypes(calls, phased, columns, out)
         if skipped:
             log.info("%s:%d-%d of %s: skipped records %s", contig, start + 1, end, self.path, dict(skipped))
@@ -273,8 +279,8 @@ def apply_records(
 
     Returns:
         ``(codes, index, n_overlaps)``: uint8 haplotype codes, the index of the mapped ``tss`` in them
-        (module docstring: same offset in ALT, else the next surviving reference base) and the number of carried
-        records skipped by the overlap rule (the first applied record wins, as in ``bcftools consensus``).
+        (module docstring: same offset in ALT, else the next surviving reference base) and the number of
+        carried records skipped by the overlap rule (module docstring; that of ``bcftools consensus``).
     """
     pieces: list[np.ndarray] = []
     length = 0
@@ -287,13 +293,18 @@ def apply_records(
         p = int(records.pos[j])
         ref, alt = records.ref[j], records.alt[j]
         insertion = len(alt) > len(ref)
-        if p < last or (p == last and not (insertion and not prev_insertion)):
+        if p < last or (p == last and (not records.anchored[j] or prev_insertion)):
             overlaps += 1
             continue
-        if p == last:  # an insertion at the last base of the previous record: keep that base, add the rest
+        if p == last:  # an anchored indel on the previous record's last base: keep that base, apply the rest
+            if mapped < 0 and tss < p + len(ref):
+                if tss - p < len(alt):
+                    mapped = length + (tss - p - 1)
+                else:
+                    tss = p + len(ref)
             pieces.append(alt[1:])
             length += len(alt) - 1
-            cursor = max(cursor, p + len(ref))
+            cursor = p + len(ref)
         else:
             if mapped < 0 and tss < p:
                 mapped = length + (tss - cursor)
@@ -321,8 +332,9 @@ class HaplotypeSequences:
     Args:
         fasta_path: reference FASTA.
         vcf_path: bgzipped, indexed VCF/BCF (biallelic, left-normalised: ``bcftools norm -m- -f ref.fa``).
-        margin: bp read on each side of the window beyond ``L/2`` (grown automatically when the indels
-            of a haplotype need more).
+        margin: bp read on each side of the window beyond ``L/2``. The region grows until no record
+            straddles its ends (so the overlap rule sees every record that decides it) and doubles its
+            margin until every sequence's window fits after its net deletions.
         pass_only, unphased, samples: passed to :class:`HaplotypeReader`.
 
     Attributes:
@@ -365,9 +377,13 @@ class HaplotypeSequences:
         while True:
             lo, hi = tss - before - margin, tss + after + 1 + margin
             records = self.reader.records(chrom, lo, hi, samples)
-            carried = masks(records)  # bool (n_people, n_seqs, n_records)
-            if len(records):
+            # Grow the region until no record straddles its ends: a record that starts before lo can be
+            # skipped for overlapping an earlier one, which changes what the records after it do; the
+            # reference must hold every REF, and every record starting inside that reference must be read.
+            while len(records) and (records.pos.min() < lo or records.end.max() > hi):
                 lo, hi = min(lo, int(records.pos.min())), max(hi, int(records.end.max()))
+                records = self.reader.records(chrom, lo, hi, samples)
+            carried = masks(records)  # bool (n_people, n_seqs, n_records)
             ref = self.reference.codes(chrom, lo, hi)
             out = np.full(carried.shape[:2] + (length,), N_CODE, dtype=np.uint8)
             short = False
