@@ -279,6 +279,20 @@ def test_geuvadis_haplotypes_equal_bcftools_consensus(tmp_path):
                 seq, blocks = _consensus(region_fa, sub, person, h, tmp_path)
                 want = _recentred(seq, blocks, tss - lo, length)
                 np.testing.assert_array_equal(codes[i, h - 1], want, err_msg=f"{person} -H {h} TSS {tss}")
+        pair = seqs.dosage_consensus_codes("22", tss, length, people[:2])
+        for i, person in enumerate(
+            people[:2]
+        ):  # the paper's pair, as in test_dosage_consensus_equals_bcftools_consensus
+            single = tmp_path / f"{person}_{tss}.vcf.gz"
+            pysam.bcftools.view("-s", person, "-Oz", "-o", str(single), str(sub), catch_stdout=False)
+            pysam.tabix_index(str(single), preset="vcf", force=True)
+            for k, (expr, hap) in enumerate([('GT="AA"', "1"), ('GT="alt"', "A")]):
+                chain = tmp_path / f"chain_{person}_{tss}_{k}.txt"
+                out = pysam.bcftools.consensus(
+                    "-i", expr, "-H", hap, "-f", str(region_fa), "-c", str(chain), str(single)
+                )
+                want = _recentred("".join(out.strip().split("\n")[1:]), _chain_blocks(chain), tss - lo, length)
+                np.testing.assert_array_equal(pair[i, k], want, err_msg=f"{person} sequence {k + 1} TSS {tss}")
 
 
 @pytest.mark.skipif(not GEUVADIS, reason="set PERFORMER_GEUVADIS to the geuvadis_chr22 folder")
