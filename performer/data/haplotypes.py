@@ -58,7 +58,7 @@ import cyvcf2
 import numpy as np
 
 from performer.data.reference import N_CODE, ReferenceGenome, codes_to_one_hot, encode_bases
-from performer.data.variants import MISSING_ALLELE, NO_ALLELE, VariantReader, VCFError, _stderr_lines
+from performer.data.variants import MISSING_ALLELE, NO_ALLELE, VariantReader, VCFError
 
 log = logging.getLogger(__name__)
 
@@ -162,16 +162,9 @@ class HaplotypeReader(VariantReader):
         """
         columns = self.sample_indices(samples)
         names = list(self.samples if samples is None else samples)
-        with _stderr_lines() as htslib_log:
-            contig = self._contig(chrom)
-            out = self._read_records(contig, start, end, columns, names)
-        errors = [line for line in htslib_log if line.startswith("[E::")]
-        if errors:
-            raise VCFError(
-                f"htslib could not read VCF {self.path} in {contig}:{max(start, 0) + 1}-{end} "
-                f"({'; '.join(errors[:3])}): the file is corrupt; download it again and rebuild its index"
-            )
-        return out
+        return self._read_checked(
+            chrom, start, end, lambda contig: self._read_records(contig, start, end, columns, names)
+        )
 
     def _read_records(self, contig: str, start: int, end: int, columns: np.ndarray, names: list[str]) -> Records:
         skipped: Counter = Counter()

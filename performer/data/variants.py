@@ -366,9 +366,23 @@ class VariantReader:
         """
         columns = self.sample_indices(samples)
         sample_names = list(self.samples if samples is None else samples)
+        snvs = self._read_checked(
+            chrom, start, end, lambda contig: self._read(contig, start, end, columns, sample_names)
+        )
+        if self.reference is not None and len(snvs):
+            snvs = self._check_ref(snvs, start, end)
+        self._check_shared_positions(snvs)
+        return snvs
+
+    def _read_checked(self, chrom: str, start: int, end: int, read):
+        """``read(contig)`` for ``chrom``'s VCF spelling, watching htslib's log: its read errors raise.
+
+        Raises:
+            VCFError: the contig has no records, or htslib reported a read error (a corrupt file).
+        """
         with _stderr_lines() as htslib_log:
             contig = self._contig(chrom)
-            snvs = self._read(contig, start, end, columns, sample_names)
+            out = read(contig)
         errors = [line for line in htslib_log if line.startswith("[E::")]
         if errors:
             raise VCFError(
@@ -376,10 +390,7 @@ class VariantReader:
                 f"({'; '.join(errors[:3])}): the file is corrupt. Download it again (or recompress it with bgzip) "
                 "and rebuild its index (tabix -p vcf / bcftools index)"
             )
-        if self.reference is not None and len(snvs):
-            snvs = self._check_ref(snvs, start, end)
-        self._check_shared_positions(snvs)
-        return snvs
+        return out
 
     def _records(self, region: str) -> Iterator[cyvcf2.Variant]:
         """cyvcf2's region iterator, with its bare parse exceptions turned into :class:`VCFError`."""
