@@ -19,7 +19,8 @@ validation live in ``performer/model`` and ``performer/run.py``. It owns:
   over the 3 centre bins ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (Drusinsky et al., Methods), or any
   callable mapping ``(B, L, 4)`` to ``(B,)``.
 
-Inputs are float one-hots ``(B, L, 4)``, channels ``A,C,G,T``, ``L`` in bp.
+Inputs are float one-hots ``(B, L, 4)``, channels ``A,C,G,T``, ``L`` in bp, or dataset batches whose
+uint8 base codes are expanded on the device (:mod:`performer.model.inputs`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from enformer_pytorch import Enformer
 from tqdm.auto import tqdm
 
 from performer.model.head import PerformerModel
+from performer.model.inputs import INPUT_KEYS, batch_inputs, person_predictions
 
 Model = torch.nn.Module | Callable[[torch.Tensor], torch.Tensor]
 """A model to predict with: a module or any callable mapping float32 ``(B, L, 4)`` to ``(B,)`` (or to an
@@ -176,22 +178,30 @@ def _check_batch(x: torch.Tensor) -> None:
 
 def _predict_batches(
     model: Model,
-    batches: Iterable[torch.Tensor | np.ndarray],
+    batches: Iterable[torch.Tensor | np.ndarray | dict],
     track: int | None,
     precision: str,
     device: str | torch.device | None,
     progress: str | None,
     total: int | None,
 ) -> list[np.ndarray]:
-    """float64 predictions of each batch (the float32 outputs, exactly), in order."""
+    """float64 predictions of each batch (the float32 outputs, exactly), in order.
+
+    A batch is a float ``(b, L, 4)`` array or tensor, or a dataset batch (a dict holding ``x``, ``codes``
+    or ``haplotypes``: :func:`~performer.model.inputs.batch_inputs`; one prediction per person).
+    """
     _check_track(model, track)
     dev = choose_device(device)
     out = []
     with _prepared(model, dev), torch.inference_mode(), _autocast(dev, precision):
-        for x in tqdm(batches, desc=progress, total=total, disable=progress is None, leave=False):
-            x = torch.as_tensor(x).to(device=dev, dtype=torch.float32)
+        for batch in tqdm(batches, desc=progress, total=total, disable=progress is None, leave=False):
+            if isinstance(batch, dict):  # a dataset batch: one-hots, or base codes expanded on the device
+                x, passes = batch_inputs({k: v.to(dev) for k, v in batch.items() if k in INPUT_KEYS})
+            else:
+                x, passes = torch.as_tensor(batch).to(device=dev, dtype=torch.float32), 1
             _check_batch(x)
-            out.append(readout(model, x, track).float().cpu().numpy().astype(np.float64))
+            pred = person_predictions(readout(model, x, track).float(), passes)
+            out.append(pred.cpu().numpy().astype(np.float64))
     return out
 
 
@@ -250,11 +260,13 @@ def predict_people(
     device: str | torch.device | None = None,
     progress: str | None = None,
 ) -> np.ndarray:
-    """Predict (gene, person) items of a dataset: each person's dosage-averaged window.
+    """Predict (gene, person) items of a dataset: each person's personal window(s).
 
     Args:
         model, track, batch_size, precision, device, progress: as :func:`predict_sequences`.
-        dataset: a :class:`~performer.data.dataset.GenePeopleDataset` (its ``__getitems__`` builds ``x``).
+        dataset: a :class:`~performer.data.dataset.GenePeopleDataset` (its ``__getitems__`` builds the
+            inputs: SNV one-hots, or base codes of each person's two sequences; with the haplotype
+            encoding a person's prediction is the mean over their two haplotypes).
         items: item indices, any genes of one window length; batches follow this order.
 
     Returns:
@@ -262,7 +274,7 @@ def predict_people(
     """
     items = np.asarray(items, dtype=np.int64).reshape(-1)
     n = _n_batches(len(items), batch_size)
-    batches = (dataset.__getitems__(items[i * batch_size : (i + 1) * batch_size])["x"] for i in range(n))
+    batches = (dataset.__getitems__(items[i * batch_size : (i + 1) * batch_size]) for i in range(n))
     parts = _predict_batches(model, batches, track, precision, device, progress, n)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
 

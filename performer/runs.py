@@ -164,6 +164,9 @@ def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
         missing=data.missing,
         cache_dir=to_absolute_path(data.cache_dir) if data.get("cache_dir") else None,  # older run configs lack it
         read_workers=data.get("read_workers"),
+        indels=data.get("indels", False),
+        encoding=data.get("encoding", "dosage"),
+        unphased=data.get("unphased", "error"),
     )
 
 

@@ -17,6 +17,18 @@ Layout (``<cache dir>/<cohort key>/``)::
         ids.txt               SNV IDs, one per line (read only when asked for)
         meta.json             contig spellings, skipped records (counts and positions) by reason
 
+With ``haplotypes=True`` (personal sequences with indels or phased haplotypes) an entry instead holds
+what :class:`~performer.data.haplotypes.HaplotypeWindow` needs to build any person's two sequences::
+
+    ref.npy                   uint8 (n_bp,): reference codes of the region read (the window plus margins)
+    records.npy               structured (n_records,): pos int64 (0-based), ref_len and alt_len int32
+                              (alt_len -1 for ``*``), anchored bool
+    bases.npy                 uint8: every record's REF codes then ALT codes, in record order
+    haplotypes.npy            bool (n_people, 2, n_records): ALT carried per haplotype (memory-mapped)
+    unphased.npy              bool (n_people,): people with an unphased heterozygous call in the region
+    ids.txt, meta.json        as above; meta.json adds the region start, the call counts and the
+                              carried records skipped by the overlap rule, per encoding
+
 The cohort key is a hash of the VCF's and FASTA's resolved path, size and modification time, the
 people (VCF sample names, in dosage-row order) and the reader options (``strict``, ``pass_only``,
 ``missing``), so an edited or replaced input file, another set of people or other options never reuse
@@ -34,13 +46,14 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
 
+from performer.data.haplotypes import HaplotypeSequences, HaplotypeWindow, Records
 from performer.data.personal import PersonalSequences, PersonalWindow
 from performer.data.variants import SNVs
 
@@ -48,6 +61,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 SNV_DTYPE = np.dtype([("pos", "<i8"), ("ref", "u1"), ("alt", "u1"), ("missing", "<i4"), ("haploid", "<i4")])
+RECORD_DTYPE = np.dtype([("pos", "<i8"), ("ref_len", "<i4"), ("alt_len", "<i4"), ("anchored", "?")])
 
 Region = tuple[str, int, int]
 """A window: contig (as the expression file spells it), 0-based start and end (half-open), in bp."""
@@ -99,14 +113,24 @@ class WindowCache:
         fasta, vcf: the reference FASTA and the indexed VCF/BCF.
         samples: VCF sample names, in the order of the dosage rows.
         options: :class:`~performer.data.variants.VariantReader` options (``strict``, ``pass_only``,
-            ``missing``); part of the key.
+            ``missing``), or with ``haplotypes`` :class:`~performer.data.haplotypes.HaplotypeSequences`
+            options (``pass_only``, ``margin``); part of the key.
+        haplotypes: store every biallelic record (SNVs and indels) and each person's two haplotypes,
+            loaded as :class:`~performer.data.haplotypes.HaplotypeWindow` (read with ``unphased="first"``:
+            unphased people are flagged per window, see ``HaplotypeWindow.carried``).
 
     Raises:
         FileNotFoundError: the VCF or the FASTA does not exist.
     """
 
     def __init__(
-        self, folder: str | Path | None, fasta: str | Path, vcf: str | Path, samples: list[str], options: dict
+        self,
+        folder: str | Path | None,
+        fasta: str | Path,
+        vcf: str | Path,
+        samples: list[str],
+        options: dict,
+        haplotypes: bool = False,
     ):
         self.fasta, self.vcf = Path(fasta), Path(vcf)
         for path in (self.fasta, self.vcf):
@@ -121,6 +145,9 @@ class WindowCache:
             "samples": self.samples,
             "options": self.options,
         }
+        self.haplotypes = haplotypes
+        if haplotypes:
+            self.inputs["layout"] = "haplotypes"
         key = hashlib.sha1(json.dumps(self.inputs, sort_keys=True).encode()).hexdigest()[:16]
         self.path = (Path(folder) if folder is not None else cache_root() / "windows") / key
 
@@ -155,7 +182,7 @@ class WindowCache:
         started = time.perf_counter()
         workers = max(1, min(workers, len(todo) // 16))
         log.info("window cache %s: reading %d windows with %d process(es)", self.path, len(todo), workers)
-        args = (str(self.fasta), str(self.vcf), self.samples, self.options, str(self.path))
+        args = (str(self.fasta), str(self.vcf), self.samples, self.options, self.haplotypes, str(self.path))
         if workers == 1:
             _build_chunk(*args, todo)
         else:
@@ -169,8 +196,8 @@ class WindowCache:
         log.info("window cache: %d windows written in %.1f s", len(todo), time.perf_counter() - started)
         return len(todo)
 
-    def load(self, region: Region) -> PersonalWindow:
-        """The cached window of ``region``: codes and dosages memory-mapped read-only.
+    def load(self, region: Region) -> PersonalWindow | HaplotypeWindow:
+        """The cached window of ``region``: codes and dosages (or haplotypes) memory-mapped read-only.
 
         Raises:
             FileNotFoundError: ``region`` was not built (call :meth:`build` first).
@@ -179,6 +206,8 @@ class WindowCache:
         if not (folder / "meta.json").exists():
             raise FileNotFoundError(f"window {region} is not in the cache {self.path}; build it first")
         meta = json.loads((folder / "meta.json").read_text())
+        if self.haplotypes:
+            return _load_haplotypes(folder, meta, region, self.samples)
         snv_table = np.load(folder / "snvs.npy")
         n = len(snv_table)
         dosage = np.load(folder / "dosage.npy", mmap_mode="r") if n else np.zeros((len(self.samples), 0), np.int8)
@@ -200,7 +229,7 @@ class WindowCache:
         codes = np.load(folder / "codes.npy", mmap_mode="r")
         return PersonalWindow(meta["chrom"], region[1], region[2], codes, snvs)
 
-    def windows(self, regions: Sequence[Region], workers: int = 1) -> list[PersonalWindow]:
+    def windows(self, regions: Sequence[Region], workers: int = 1) -> list[PersonalWindow | HaplotypeWindow]:
         """:meth:`build` what is missing, then :meth:`load` every region, in order."""
         self.build(regions, workers)
         return [self.load(r) for r in regions]
@@ -210,42 +239,36 @@ class WindowCache:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
 
 
-_READERS: dict[tuple, PersonalSequences] = {}
+_READERS: dict[tuple, PersonalSequences | HaplotypeSequences] = {}
 
 
 def _forget_readers() -> None:
     _READERS.clear()
 
 
-def _build_chunk(fasta: str, vcf: str, samples: list[str], options: dict, root: str, regions: list[Region]) -> None:
+def _build_chunk(
+    fasta: str, vcf: str, samples: list[str], options: dict, haplotypes: bool, root: str, regions: list[Region]
+) -> None:
     """Read ``regions`` and write their entries under ``root`` (runs in the caller or in a worker process)."""
-    key = (fasta, vcf, tuple(sorted(options.items())), tuple(samples))
+    key = (fasta, vcf, tuple(sorted(options.items())), tuple(samples), haplotypes)
     if key not in _READERS:
-        _READERS[key] = PersonalSequences(fasta, vcf, **options, samples=samples)
+        if haplotypes:
+            _READERS[key] = HaplotypeSequences(fasta, vcf, **options, unphased="first", samples=samples)
+        else:
+            _READERS[key] = PersonalSequences(fasta, vcf, **options, samples=samples)
     sequences = _READERS[key]
+    write = _write_haplotypes if haplotypes else _write_snvs
     for region in regions:
-        _write_entry(Path(root), region, sequences.window(*region, samples))
+        _write_entry(Path(root), region, lambda tmp: write(tmp, sequences.window(*region, samples)))
 
 
-def _write_entry(root: Path, region: Region, window: PersonalWindow) -> None:
+def _write_entry(root: Path, region: Region, write: Callable[[Path], dict]) -> None:
+    """Write an entry into a temporary folder with ``write(folder) -> meta`` and rename it into place."""
     chrom, start, end = region
     final = root / f"{chrom}_{start}_{end}"
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
     try:
-        snvs = window.snvs
-        table = np.empty(len(snvs), SNV_DTYPE)
-        table["pos"], table["ref"], table["alt"] = snvs.pos, snvs.ref, snvs.alt
-        table["missing"], table["haploid"] = snvs.missing_per_snv, snvs.haploid_per_snv
-        np.save(tmp / "snvs.npy", table)
-        np.save(tmp / "codes.npy", np.asarray(window.codes, np.uint8))
-        np.save(tmp / "dosage.npy", np.ascontiguousarray(snvs.dosage, np.int8))
-        (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in snvs.ids))
-        meta = {
-            "chrom": window.chrom,
-            "vcf_chrom": snvs.chrom,
-            "skipped": dict(snvs.skipped),
-            "skipped_pos": snvs.skipped_pos,
-        }
+        meta = write(tmp)
         (tmp / "meta.json").write_text(json.dumps(meta) + "\n")  # written last: its presence marks the entry done
         try:
             os.rename(tmp, final)
@@ -256,3 +279,77 @@ def _write_entry(root: Path, region: Region, window: PersonalWindow) -> None:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def _write_snvs(tmp: Path, window: PersonalWindow) -> dict:
+    snvs = window.snvs
+    table = np.empty(len(snvs), SNV_DTYPE)
+    table["pos"], table["ref"], table["alt"] = snvs.pos, snvs.ref, snvs.alt
+    table["missing"], table["haploid"] = snvs.missing_per_snv, snvs.haploid_per_snv
+    np.save(tmp / "snvs.npy", table)
+    np.save(tmp / "codes.npy", np.asarray(window.codes, np.uint8))
+    np.save(tmp / "dosage.npy", np.ascontiguousarray(snvs.dosage, np.int8))
+    (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in snvs.ids))
+    return {
+        "chrom": window.chrom,
+        "vcf_chrom": snvs.chrom,
+        "skipped": dict(snvs.skipped),
+        "skipped_pos": snvs.skipped_pos,
+    }
+
+
+def _write_haplotypes(tmp: Path, window: HaplotypeWindow) -> dict:
+    records = window.records
+    table = np.empty(len(records), RECORD_DTYPE)
+    table["pos"] = records.pos
+    table["ref_len"] = [len(r) for r in records.ref]
+    table["alt_len"] = [-1 if a is None else len(a) for a in records.alt]
+    table["anchored"] = records.anchored
+    bases = [b for r, a in zip(records.ref, records.alt) for b in (r, a) if b is not None]
+    np.save(tmp / "records.npy", table)
+    np.save(tmp / "bases.npy", np.concatenate(bases) if bases else np.zeros(0, np.uint8))
+    np.save(tmp / "ref.npy", np.asarray(window.ref_codes, np.uint8))
+    np.save(tmp / "haplotypes.npy", np.ascontiguousarray(records.alleles, bool))
+    np.save(tmp / "unphased.npy", np.asarray(records.unphased_people, bool))
+    (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in records.ids))
+    return {
+        "chrom": window.chrom,
+        "vcf_chrom": records.chrom,
+        "ref_start": window.ref_start,
+        "skipped": dict(records.skipped),
+        "missing_calls": records.missing_calls,
+        "haploid_calls": records.haploid_calls,
+        "unphased_calls": records.unphased_calls,
+        "star_alleles": records.star_alleles,
+        "overlaps": {encoding: window.overlaps(encoding) for encoding in ("haplotypes", "dosage")},
+    }
+
+
+def _load_haplotypes(folder: Path, meta: dict, region: Region, samples: list[str]) -> HaplotypeWindow:
+    table = np.load(folder / "records.npy")
+    bases = np.load(folder / "bases.npy")
+    ref, alt, at = [], [], 0
+    for ref_len, alt_len in zip(table["ref_len"].tolist(), table["alt_len"].tolist()):
+        ref.append(bases[at : at + ref_len])
+        at += ref_len
+        alt.append(None if alt_len < 0 else bases[at : at + alt_len])
+        at += max(alt_len, 0)
+    n = len(table)
+    records = Records(
+        chrom=meta["vcf_chrom"],
+        pos=table["pos"],
+        ref=ref,
+        alt=alt,
+        ids=LazyIds(folder / "ids.txt", n),
+        alleles=np.load(folder / "haplotypes.npy", mmap_mode="r") if n else np.zeros((len(samples), 2, 0), bool),
+        samples=samples,
+        skipped=Counter(meta["skipped"]),
+        missing_calls=meta["missing_calls"],
+        haploid_calls=meta["haploid_calls"],
+        unphased_calls=meta["unphased_calls"],
+        star_alleles=meta["star_alleles"],
+        anchored=table["anchored"],
+        unphased_people=np.load(folder / "unphased.npy"),
+    )
+    ref = np.load(folder / "ref.npy", mmap_mode="r")
+    return HaplotypeWindow(meta["chrom"], region[1], region[2], meta["ref_start"], ref, records, meta["overlaps"])

@@ -12,19 +12,20 @@ from torch.utils.data import DataLoader
 
 from performer.data.cache import WindowCache
 from performer.data.cohort import Cohort, read_id_map
-from performer.data.dataset import GenePeopleDataset, collate_batch, log_windows, tss_window
+from performer.data.dataset import ENCODINGS, GenePeopleDataset, collate_batch, log_windows, tss_window
 from performer.data.expression import read_expression_bed, read_gene_table
+from performer.data.haplotypes import UNPHASED_POLICIES
 from performer.data.reference import ReferenceGenome
 from performer.data.sampler import EvalBatchSampler, SameGeneBatchSampler
 from performer.data.simulate import demo_cache_dir, ensure_demo_cohort
 from performer.data.splits import SPLITS, MissingPeopleError, PeopleSplit, make_split
-from performer.data.variants import VariantReader
+from performer.data.variants import VariantReader, VCFError
 
 log = logging.getLogger(__name__)
 
 
 class PerformerDataModule(L.LightningDataModule):
-    """Streams dosage-averaged personal sequences of a cohort, one gene per micro-batch.
+    """Streams personal sequences of a cohort, one gene per micro-batch.
 
     Args:
         root: folder the file names below are relative to (absolute names are kept as given);
@@ -47,6 +48,15 @@ class PerformerDataModule(L.LightningDataModule):
         seed: base seed of the training epochs' draws.
         num_workers: DataLoader worker processes.
         strict, pass_only, missing: VCF handling (see ``variants.VariantReader``).
+        indels: build personal sequences from every biallelic record, SNVs and indels, TSS-centred
+            (``haplotypes.HaplotypeSequences``; the VCF must be left-normalised and biallelic, and
+            ``strict=True``, ``missing="ref"`` apply); False: biallelic SNVs only (the paper's path).
+        encoding: ``"dosage"`` (default): one input per person, the mean one-hot of their two
+            sequences (with indels: their two haplotypes where phased, else the paper's consensus pair;
+            without: the dosage-averaged SNV one-hot); ``"haplotypes"``: each of the person's two
+            haplotypes through the model, the prediction their mean (phased VCFs).
+        unphased: with ``encoding="haplotypes"``, an unphased heterozygous call in a window is an error
+            (``"error"``) or its alleles are read in GT order and counted (``"first"``).
         cache_dir: the window cache folder (default ``$PERFORMER_CACHE/windows``; see ``cache.py``).
         read_workers: processes that read windows from the VCF into the cache (default: up to 8, one
             per CPU core).
@@ -89,8 +99,20 @@ class PerformerDataModule(L.LightningDataModule):
         missing: str = "ref",
         cache_dir: str | None = None,
         read_workers: int | None = None,
+        indels: bool = False,
+        encoding: str = "dosage",
+        unphased: str = "error",
     ):
         super().__init__()
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding={encoding!r}: choose one of {ENCODINGS}")
+        if unphased not in UNPHASED_POLICIES:
+            raise ValueError(f"unphased={unphased!r}: choose one of {UNPHASED_POLICIES}")
+        if (indels or encoding == "haplotypes") and not (strict and missing == "ref"):
+            raise ValueError(
+                "indels=true and encoding=haplotypes check every REF against the FASTA and read missing calls as "
+                f"REF: set strict=true and missing=ref (got strict={strict}, missing={missing!r})"
+            )
         if simulate and root is None:
             root = str(demo_cache_dir())
         self.root = Path(root) if root is not None else None
@@ -115,6 +137,7 @@ class PerformerDataModule(L.LightningDataModule):
         self.seed = seed
         self.num_workers = num_workers
         self.variant_options = dict(strict=strict, pass_only=pass_only, missing=missing)
+        self.indels, self.encoding, self.unphased = indels, encoding, unphased
         self.cache_dir = cache_dir
         self.read_workers = read_workers if read_workers is not None else min(8, len(os.sched_getaffinity(0)))
         self.datasets: dict[str, GenePeopleDataset] = {}
@@ -157,8 +180,10 @@ class PerformerDataModule(L.LightningDataModule):
             (chrom, *tss_window(int(tss), self.window_bp)) for chrom, tss in zip(genes["chrom"], genes["tss"])
         ]
         vcf_order = [self.cohort.vcf_sample[p] for p in self.people]
+        haplotypes = self.indels or self.encoding == "haplotypes"
+        options = {"pass_only": self.variant_options["pass_only"]} if haplotypes else self.variant_options
         self._cache = WindowCache(
-            self.cache_dir, self.paths["fasta"], self.paths["vcf"], vcf_order, self.variant_options
+            self.cache_dir, self.paths["fasta"], self.paths["vcf"], vcf_order, options, haplotypes=haplotypes
         )
 
     def setup(self, stage: str | None = None) -> None:
@@ -182,6 +207,10 @@ class PerformerDataModule(L.LightningDataModule):
         log.info("people split (fold %d): %s", self.fold, {s: len(self.split[s]) for s in SPLITS})
 
         self.windows = self._cache.windows(self.regions, self.read_workers)
+        if self._cache.haplotypes:
+            if not self.indels:  # phased SNV haplotypes
+                self.windows = [w.snv_only() for w in self.windows]
+            self._check_phase()
         log_windows(self.windows, self.gene_names)
         # one (genes x people) copy of the expression; training genes are the first rows
         expression = self.cohort.expression.values.loc[self.gene_ids, self.people].to_numpy(np.float64)
@@ -200,8 +229,37 @@ class PerformerDataModule(L.LightningDataModule):
                     ", ".join(self.gene_names[g] for g in with_nan[:10]) + (", ..." if len(with_nan) > 10 else ""),
                 )
             gene, j = np.nonzero(known)  # gene by gene, people in split order
-            self.datasets[split] = GenePeopleDataset(self.windows, gene, people[j], values[gene, j])
+            self.datasets[split] = GenePeopleDataset(self.windows, gene, people[j], values[gene, j], self.encoding)
         log.info("%d genes; items per split: %s", len(self.gene_ids), {s: len(d) for s, d in self.datasets.items()})
+
+    def _check_phase(self) -> None:
+        """Log what the haplotype windows hold; unphased heterozygous calls under the haplotype encoding."""
+        indels = sum(int(w.inside().sum()) - len(w.snvs) for w in self.windows)
+        unphased = {name: w for name, w in zip(self.gene_names, self.windows) if w.records.unphased_people.any()}
+        overlaps = sum((w.skipped_overlaps or {}).get(self.encoding, 0) for w in self.windows)
+        log.info(
+            "%s encoding, %s: %d records other than SNVs kept in the windows; carried records skipped as "
+            "overlapping an earlier one (bcftools consensus's rule): %d; genes with unphased heterozygous calls: %d",
+            self.encoding,
+            "SNVs and indels" if self.indels else "SNVs only",
+            indels,
+            overlaps,
+            len(unphased),
+        )
+        if unphased and self.encoding == "haplotypes":
+            name, window = next(iter(unphased.items()))
+            people = np.flatnonzero(window.records.unphased_people)
+            message = (
+                f"{self.paths['vcf']}: {len(unphased)} genes' windows hold unphased heterozygous calls (gene {name}: "
+                f"{len(people)} people, e.g. {self.people[people[0]]})"
+            )
+            if self.unphased == "error":
+                raise VCFError(
+                    f"{message}; encoding=haplotypes needs phased genotypes: phase the VCF (e.g. SHAPEIT, Beagle), "
+                    "use encoding=dosage (the consensus pair for unphased people), or set unphased=first to read "
+                    "alleles in GT order"
+                )
+            log.warning("%s; read in GT order (unphased=first)", message)
 
     def _replicas(self) -> tuple[int, int]:
         trainer = self.trainer

@@ -15,10 +15,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from performer.data.haplotypes import HaplotypeWindow
 from performer.data.personal import PersonalWindow
 from performer.data.reference import N_CODE
 
 log = logging.getLogger(__name__)
+
+ENCODINGS = ("dosage", "haplotypes")
+"""Personal encodings of a dataset: one averaged input per person, or each haplotype on its own."""
 
 
 def tss_window(tss: int, window_bp: int) -> tuple[int, int]:
@@ -86,20 +90,36 @@ class GenePeopleDataset(Dataset):
     """(gene, person) items with targets, batched by gene.
 
     Args:
-        windows: one window per gene; its dosage rows are the cohort people.
+        windows: one window per gene; its dosage (or haplotype) rows are the cohort people.
         gene: int64 ``(n_items,)``, index into ``windows``.
         person: int64 ``(n_items,)``, index of the person (a dosage row of the windows).
         target: float32 ``(n_items,)``, expression.
+        encoding: with :class:`~performer.data.haplotypes.HaplotypeWindow` windows, ``"dosage"`` (each
+            person's two sequences averaged into one input) or ``"haplotypes"`` (two inputs per person);
+            ignored for SNV windows.
 
     ``dataset.__getitems__(indices)`` (used by the DataLoader with a batch sampler) returns a dict:
-    ``x`` float32 ``(B, L, 4)``, ``y`` float32 ``(B,)``, ``gene`` int64 ``(B,)``, ``person`` int64 ``(B,)``
-    and ``keep`` bool ``(B,)``. A negative index ``~i`` (``-1 - i``) is a padding copy of item ``i``:
+    the inputs, ``y`` float32 ``(B,)``, ``gene`` int64 ``(B,)``, ``person`` int64 ``(B,)`` and ``keep``
+    bool ``(B,)``. The inputs are ``x`` float32 ``(B, L, 4)`` (dosage-averaged one-hot of SNV windows),
+    or uint8 base codes ``(B, 2, L)`` of each person's two sequences (0-3 = ``A,C,G,T``, 4 = ``N``),
+    expanded to one-hots on the model's device (:func:`performer.model.inputs.batch_inputs`): ``codes``
+    for the dosage encoding, ``haplotypes`` for the haplotype encoding. A negative index ``~i`` (``-1 - i``) is a padding copy of item ``i``:
     it is built like item ``i`` but has ``keep=False``, so that evaluation samplers can give every DDP
     rank the same number of batches and the padding is dropped after gathering.
     """
 
-    def __init__(self, windows: Sequence[PersonalWindow], gene: np.ndarray, person: np.ndarray, target: np.ndarray):
+    def __init__(
+        self,
+        windows: Sequence[PersonalWindow | HaplotypeWindow],
+        gene: np.ndarray,
+        person: np.ndarray,
+        target: np.ndarray,
+        encoding: str = "dosage",
+    ):
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding={encoding!r}: choose one of {ENCODINGS}")
         self.windows = list(windows)
+        self.encoding = encoding
         self.gene = np.asarray(gene, dtype=np.int64)
         self.person = np.asarray(person, dtype=np.int64)
         self.target = np.asarray(target, dtype=np.float32)
@@ -119,12 +139,25 @@ class GenePeopleDataset(Dataset):
         idx = np.where(keep, idx, ~idx)
         genes = self.gene[idx]
         length = len(self.windows[genes[0]].codes)
-        x = np.empty((len(idx), length, 4), dtype=np.float32)
+        if isinstance(self.windows[genes[0]], HaplotypeWindow):
+            key = "codes" if self.encoding == "dosage" else "haplotypes"
+            x = np.empty((len(idx), 2, length), dtype=np.uint8)
+
+            def build(window, rows):
+                return window.sequences(rows, self.encoding)
+
+        else:
+            key = "x"
+            x = np.empty((len(idx), length, 4), dtype=np.float32)
+
+            def build(window, rows):
+                return window.one_hot(rows)
+
         for g in np.unique(genes):
             rows = genes == g
-            x[rows] = self.windows[g].one_hot(self.person[idx[rows]])
+            x[rows] = build(self.windows[g], self.person[idx[rows]])
         return {
-            "x": torch.from_numpy(x),
+            key: torch.from_numpy(x),
             "y": torch.from_numpy(self.target[idx]),
             "gene": torch.from_numpy(genes),
             "person": torch.from_numpy(self.person[idx]),

@@ -52,13 +52,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import cyvcf2
 import numpy as np
 
 from performer.data.reference import N_CODE, ReferenceGenome, codes_to_one_hot, encode_bases
-from performer.data.variants import MISSING_ALLELE, NO_ALLELE, VariantReader, VCFError
+from performer.data.variants import MISSING_ALLELE, NO_ALLELE, SNVs, VariantReader, VCFError
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Records:
             heterozygous in GT order.
         star_alleles: haplotypes carrying an ALT ``*`` (not applied).
         anchored: bool ``(n,)``, indels whose REF and ALT share their first base (the overlap rule uses it).
+        unphased_people: bool ``(n_people,)``, people with an unphased heterozygous call in the region.
     """
 
     chrom: str
@@ -97,6 +99,7 @@ class Records:
     unphased_calls: int = 0
     star_alleles: int = 0
     anchored: np.ndarray | None = None
+    unphased_people: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -218,6 +221,7 @@ class HaplotypeReader(VariantReader):
     def _haplotypes(self, calls: list, phased: list, columns: np.ndarray, out: Records) -> np.ndarray:
         n = len(calls)
         result = np.zeros((len(columns), 2, n), dtype=bool)
+        out.unphased_people = np.zeros(len(columns), dtype=bool)
         for j, (call, flag) in enumerate(zip(calls, phased)):
             call, flag = call[columns], flag[columns]
             if call.shape[1] > 2 and (call[:, 2:] != NO_ALLELE).any():
@@ -248,6 +252,7 @@ class HaplotypeReader(VariantReader):
                         "use dosage_consensus_codes for unphased data"
                     )
                 out.unphased_calls += int(het.sum())
+                out.unphased_people |= het
             out.haploid_calls += int(haploid.sum())
             out.missing_calls += int(missing.sum())
             result[:, 0, j] = first == 1
@@ -319,20 +324,189 @@ def apply_records(
     return np.concatenate(pieces) if len(pieces) > 1 else ref_codes.copy(), mapped, overlaps
 
 
+ENCODINGS = ("haplotypes", "consensus", "dosage")
+"""What :meth:`HaplotypeWindow.sequences` builds per person (module docstring, "Encodings")."""
+
+
+def _subset_records(records: Records, keep: np.ndarray) -> Records:
+    """The records at indices ``keep`` (int array), same people and counts."""
+    return Records(
+        chrom=records.chrom,
+        pos=records.pos[keep],
+        ref=[records.ref[j] for j in keep],
+        alt=[records.alt[j] for j in keep],
+        ids=[records.ids[j] for j in keep],
+        alleles=records.alleles[:, :, keep],
+        samples=records.samples,
+        skipped=records.skipped,
+        missing_calls=records.missing_calls,
+        haploid_calls=records.haploid_calls,
+        unphased_calls=records.unphased_calls,
+        star_alleles=records.star_alleles,
+        anchored=records.anchored[keep],
+        unphased_people=records.unphased_people,
+    )
+
+
+@dataclass
+class HaplotypeWindow:
+    """A TSS-centred window for a set of people with every record needed to build their sequences.
+
+    Attributes:
+        chrom: contig as spelled in the reference FASTA.
+        start, end: the 0-based half-open reference window; the TSS is ``start + (end - start) // 2``.
+        ref_start: 0-based coordinate of ``ref_codes[0]``.
+        ref_codes: uint8 ``(n_bp,)`` reference codes around the window: they hold every record's REF and
+            enough flanking sequence for each sequence's window after its net deletions.
+        records: the records of ``ref_codes``'s region, with ``alleles`` rows for the window's people.
+        skipped_overlaps: carried records skipped by the overlap rule over every person's two sequences,
+            by encoding, where known (the window cache counts them); :meth:`overlaps` computes them.
+
+    The window duck-types :class:`~performer.data.personal.PersonalWindow` for code that reads the
+    reference and the SNVs (``codes``, ``offsets``, ``snvs``); personal inputs come from
+    :meth:`sequences` (uint8 codes), not from a float one-hot.
+    """
+
+    chrom: str
+    start: int
+    end: int
+    ref_start: int
+    ref_codes: np.ndarray
+    records: Records
+    skipped_overlaps: dict[str, int] | None = None
+
+    @property
+    def length(self) -> int:
+        """Window length ``L`` in bp."""
+        return self.end - self.start
+
+    @property
+    def tss(self) -> int:
+        """0-based reference TSS: ``start + L // 2``."""
+        return self.start + self.length // 2
+
+    @property
+    def codes(self) -> np.ndarray:
+        """uint8 ``(L,)``: reference codes of ``[start, end)``."""
+        return self.ref_codes[self.start - self.ref_start : self.end - self.ref_start]
+
+    def inside(self) -> np.ndarray:
+        """bool ``(n_records,)``: records starting inside ``[start, end)`` (the window's own variants)."""
+        return (self.records.pos >= self.start) & (self.records.pos < self.end)
+
+    def dosage(self) -> np.ndarray:
+        """int8 ``(n_people, n_records)``: ALT copies 0/1/2 of each record (haploid ALT = 2, ``*`` = 0)."""
+        return self.records.alleles.sum(axis=1, dtype=np.int8)
+
+    @cached_property
+    def snvs(self) -> SNVs:
+        """The window's single-base records as :class:`~performer.data.variants.SNVs` (indels counted in
+        ``skipped["indel"]``, multi-base substitutions in ``skipped["mnp"]``, ALT ``*`` in ``skipped["star"]``),
+        dosages from the haplotypes."""
+        records = self.records
+        lengths = np.array([(len(r), -1 if a is None else len(a)) for r, a in zip(records.ref, records.alt)])
+        lengths = lengths.reshape(-1, 2)
+        inside = self.inside()
+        single = inside & (lengths[:, 0] == 1) & (lengths[:, 1] == 1)
+        keep = np.flatnonzero(single)
+        skipped = Counter(records.skipped)
+        skipped["indel"] += int((inside & (lengths[:, 1] >= 0) & (lengths[:, 0] != lengths[:, 1])).sum())
+        skipped["star"] += int((inside & (lengths[:, 1] < 0)).sum())
+        skipped["mnp"] += int((inside & (lengths[:, 0] == lengths[:, 1]) & (lengths[:, 0] > 1)).sum())
+        return SNVs(
+            chrom=records.chrom,
+            pos=records.pos[keep],
+            ref=np.array([records.ref[j][0] for j in keep], dtype=np.uint8),
+            alt=np.array([records.alt[j][0] for j in keep], dtype=np.uint8),
+            ids=[records.ids[j] for j in keep],
+            dosage=self.dosage()[:, keep],
+            samples=records.samples,
+            skipped=+skipped,
+            missing_calls=records.missing_calls,
+            haploid_calls=records.haploid_calls,
+        )
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """int64 ``(n_snvs,)``: positions of :attr:`snvs` relative to ``start``."""
+        return self.snvs.pos - self.start
+
+    def snv_only(self) -> HaplotypeWindow:
+        """The same window with its single-base records only (phased SNV haplotypes)."""
+        keep = np.flatnonzero([len(r) == 1 and a is not None and len(a) == 1 for r, a in zip(self.records.ref, self.records.alt)])
+        records = _subset_records(self.records, keep)
+        return HaplotypeWindow(self.chrom, self.start, self.end, self.ref_start, self.ref_codes, records)
+
+    def carried(self, rows: np.ndarray | None = None, encoding: str = "haplotypes") -> np.ndarray:
+        """bool ``(n, 2, n_records)``: the records each sequence of each selected person carries.
+
+        ``haplotypes``: haplotype 1 and 2. ``consensus``: the paper's pair, homozygous-ALT records, then
+        heterozygous and homozygous-ALT ones (phase ignored). ``dosage``: the two haplotypes of a person
+        whose calls in the window are phased, the consensus pair of a person with an unphased
+        heterozygous call there.
+
+        Raises:
+            ValueError: an unknown ``encoding``.
+        """
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding={encoding!r}: choose one of {ENCODINGS}")
+        alleles = self.records.alleles if rows is None else self.records.alleles[rows]
+        alleles = np.asarray(alleles, dtype=bool)
+        if encoding == "haplotypes":
+            return alleles
+        consensus = np.stack([alleles[:, 0] & alleles[:, 1], alleles[:, 0] | alleles[:, 1]], axis=1)
+        if encoding == "consensus":
+            return consensus
+        unphased = self.records.unphased_people if rows is None else self.records.unphased_people[rows]
+        return np.where(np.asarray(unphased)[:, None, None], consensus, alleles)
+
+    def sequences(self, rows: np.ndarray | None = None, encoding: str = "haplotypes") -> np.ndarray:
+        """Each selected person's two TSS-centred sequences: uint8 ``(n, 2, L)``, codes 0-4.
+
+        Args:
+            rows: indices into ``records.alleles`` rows (default: every person).
+            encoding: which two sequences (:meth:`carried`).
+
+        The TSS's (mapped) base is at index ``L // 2`` of every sequence (module docstring). People
+        carrying the same records share one build.
+
+        Raises:
+            ValueError: an unknown ``encoding``.
+        """
+        return self._cut(self.carried(rows, encoding))[0]
+
+    def _cut(self, carried: np.ndarray) -> tuple[np.ndarray, int]:
+        """Codes of every sequence of ``carried`` and the carried records skipped by the overlap rule."""
+        length, before = self.length, self.length // 2
+        after = length - before - 1
+        out = np.empty(carried.shape[:2] + (length,), dtype=np.uint8)
+        built: dict[bytes, tuple[np.ndarray, int]] = {}
+        overlaps = 0
+        for i in range(carried.shape[0]):
+            for h in range(carried.shape[1]):
+                key = np.packbits(carried[i, h]).tobytes()
+                if key not in built:
+                    codes, index, skipped = apply_records(self.ref_codes, self.ref_start, self.records, carried[i, h], self.tss)
+                    if index - before < 0 or index + after >= len(codes):  # excluded by HaplotypeSequences.window
+                        raise RuntimeError(f"{self.chrom}:{self.tss + 1}: the reference region is too short for a sequence")
+                    built[key] = codes[index - before : index + after + 1], skipped
+                out[i, h], skipped = built[key]
+                overlaps += skipped
+        return out, overlaps
+
+    def overlaps(self, encoding: str = "haplotypes") -> int:
+        """Carried records skipped by the overlap rule over every person's two sequences of ``encoding``."""
+        return self._cut(self.carried(None, encoding))[1]
+
+
 class HaplotypeSequences:
     """TSS-centred personal sequences with indels: phased haplotypes and the paper's dosage consensus pair.
 
     Args:
         fasta_path: reference FASTA.
         vcf_path: bgzipped, indexed VCF/BCF (biallelic, left-normalised: ``bcftools norm -m- -f ref.fa``).
-        margin: bp read on each side of the window beyond ``L/2``. The region grows until no record
-            straddles its ends (so the overlap rule sees every record that decides it) and doubles its
-            margin until every sequence's window fits after its net deletions.
+        margin: bp read on each side of the window beyond ``L/2`` (at least; see :meth:`window`).
         pass_only, unphased, samples: passed to :class:`HaplotypeReader`.
-
-    Attributes:
-        overlaps: carried records skipped by the overlap rule, summed over every sequence built (each
-            window's count is also logged at DEBUG level).
 
     Raises:
         as :class:`~performer.data.reference.ReferenceGenome` and :class:`HaplotypeReader`.
@@ -357,46 +531,43 @@ class HaplotypeSequences:
         self.reference = ReferenceGenome(fasta_path)
         self.reader = HaplotypeReader(vcf_path, self.reference, pass_only=pass_only, unphased=unphased, samples=samples)
         self.margin = margin
-        self.overlaps = 0
 
-    def _build(
-        self, chrom: str, tss: int, length: int, samples: list[str] | None, masks: Callable[[Records], np.ndarray]
-    ) -> np.ndarray:
-        """Cut every sequence of ``masks(records)`` (bool ``(n_people, n_seqs, n_records)``) around ``tss``."""
-        if length < 1:
-            raise ValueError(f"window length {length} must be at least 1 bp")
+    @property
+    def samples(self) -> list[str]:
+        """Sample names this reader decodes."""
+        return self.reader.samples
+
+    def window(self, chrom: str, start: int, end: int, samples: list[str] | None = None) -> HaplotypeWindow:
+        """The records and reference around the window ``[start, end)`` (0-based half-open; TSS at ``start + L//2``).
+
+        The region read spans at least ``margin`` bp beyond the window on each side, grows until no
+        record straddles its ends (so the overlap rule sees every record that decides it), and until
+        each margin is at least the bases deleted by all its records together, so every sequence's
+        window fits after its net deletions.
+
+        Raises:
+            as :meth:`HaplotypeReader.records`; ValueError for ``end <= start``.
+        """
+        if end <= start:
+            raise ValueError(f"window [{start}, {end}) must hold at least 1 bp")
         margin = self.margin
-        before, after = length // 2, length - length // 2 - 1
         while True:
-            lo, hi = tss - before - margin, tss + after + 1 + margin
+            lo, hi = start - margin, end + margin
             records = self.reader.records(chrom, lo, hi, samples)
-            # Grow the region until no record straddles its ends: a record that starts before lo can be
-            # skipped for overlapping an earlier one, which changes what the records after it do; the
-            # reference must hold every REF, and every record starting inside that reference must be read.
             while len(records) and (records.pos.min() < lo or records.end.max() > hi):
                 lo, hi = min(lo, int(records.pos.min())), max(hi, int(records.end.max()))
                 records = self.reader.records(chrom, lo, hi, samples)
-            carried = masks(records)  # bool (n_people, n_seqs, n_records)
-            ref = self.reference.codes(chrom, lo, hi)
-            out = np.full(carried.shape[:2] + (length,), N_CODE, dtype=np.uint8)
-            short = False
-            window_overlaps = 0
-            for i in range(carried.shape[0]):
-                for h in range(carried.shape[1]):
-                    codes, index, overlaps = apply_records(ref, lo, records, carried[i, h], tss)
-                    window_overlaps += overlaps
-                    if index - before < 0 or index + after >= len(codes):
-                        short = True
-                        break
-                    out[i, h] = codes[index - before : index + after + 1]
-                if short:
-                    break
-            if not short:
-                self.overlaps += window_overlaps
-                if window_overlaps:
-                    log.debug("%s:%d: %d carried records skipped as overlapping", chrom, tss + 1, window_overlaps)
-                return out
-            margin *= 2
+            deleted = sum(len(r) - len(a) for r, a in zip(records.ref, records.alt) if a is not None and len(r) > len(a))
+            if min(start - lo, hi - end) >= deleted:
+                break
+            margin = max(2 * margin, deleted)
+        ref = self.reference.codes(chrom, lo, hi)
+        return HaplotypeWindow(self.reference.contig(chrom), start, end, lo, ref, records)
+
+    def _window_at(self, chrom: str, tss: int, length: int, samples: list[str] | None) -> HaplotypeWindow:
+        if length < 1:
+            raise ValueError(f"window length {length} must be at least 1 bp")
+        return self.window(chrom, tss - length // 2, tss - length // 2 + length, samples)
 
     def haplotype_codes(self, chrom: str, tss: int, length: int, samples: list[str] | None = None) -> np.ndarray:
         """Each person's two haplotypes around ``tss``: uint8 ``(n_people, 2, length)``, codes 0-4.
@@ -405,7 +576,7 @@ class HaplotypeSequences:
         haplotype (module docstring for the rules); sequence 0 is ``bcftools consensus -H 1``, 1 is
         ``-H 2``. Raises as :meth:`HaplotypeReader.records`; ValueError for ``length < 1``.
         """
-        return self._build(chrom, tss, length, samples, lambda r: r.alleles)
+        return self._window_at(chrom, tss, length, samples).sequences(None, "haplotypes")
 
     def dosage_consensus_codes(self, chrom: str, tss: int, length: int, samples: list[str] | None = None) -> np.ndarray:
         """The paper's two consensus sequences per person for unphased data: uint8 ``(n_people, 2, length)``.
@@ -415,12 +586,7 @@ class HaplotypeSequences:
         cutting and overlap rule as :meth:`haplotype_codes`. Raises as :meth:`HaplotypeReader.records`
         (construct with ``unphased="first"`` for unphased VCFs).
         """
-
-        def masks(records: Records) -> np.ndarray:
-            a = records.alleles
-            return np.stack([a[:, 0] & a[:, 1], a[:, 0] | a[:, 1]], axis=1)
-
-        return self._build(chrom, tss, length, samples, masks)
+        return self._window_at(chrom, tss, length, samples).sequences(None, "consensus")
 
 
 def mean_one_hot(codes: np.ndarray) -> np.ndarray:

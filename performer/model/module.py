@@ -13,6 +13,7 @@ import torch.distributed as dist
 
 from performer.metrics import mean_over_genes, per_gene_metrics
 from performer.model.head import PerformerModel
+from performer.model.inputs import batch_inputs, person_predictions
 from performer.model.loss import performer_loss
 from performer.model.trunk import build_trunk, load_pretrained
 
@@ -31,7 +32,8 @@ class PerformerModule(L.LightningModule):
         weight_decay: AdamW weight decay.
         alpha: MSE weight of :func:`~performer.model.loss.performer_loss`.
 
-    Batches are dicts from ``GenePeopleDataset``: ``x`` ``(B, L, 4)``, ``y`` ``(B,)``, ``gene`` and
+    Batches are dicts from ``GenePeopleDataset``: the inputs (``x`` ``(B, L, 4)``, or ``codes`` or
+    ``haplotypes`` ``(B, 2, L)``: :mod:`performer.model.inputs`), ``y`` ``(B,)``, ``gene`` and
     ``person`` ``(B,)``, and optionally ``keep`` ``(B,)`` bool: evaluation items with ``keep=False`` are
     padding copies (which give every DDP rank the same number of batches) and are dropped on each rank
     before gathering. Tune and test predictions of all ranks are gathered at the end of each
@@ -70,8 +72,14 @@ class PerformerModule(L.LightningModule):
         """``(B, L, 4)`` one-hot -> ``(B,)`` centre-bin prediction."""
         return self.model(x)
 
+    def predict_batch(self, batch: dict) -> torch.Tensor:
+        """float32 ``(B,)``: one prediction per person of a batch (:func:`~performer.model.inputs.batch_inputs`;
+        the mean over a person's two haplotypes in the haplotype encoding)."""
+        x, passes = batch_inputs(batch)
+        return person_predictions(self(x).float(), passes)
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        pred = self(batch["x"]).float()
+        pred = self.predict_batch(batch)
         loss = performer_loss(pred, batch["y"], self.hparams.alpha)
         # No host sync per micro-batch. Lightning keeps logged tensors on the device: an on_step value
         # is turned into a Python float only when it is sent to the loggers, every log_every_n_steps
@@ -88,7 +96,7 @@ class PerformerModule(L.LightningModule):
     # evaluation: collect per-person predictions, gather them from every rank, score per gene
 
     def _collect(self, batch: dict) -> None:
-        pred = self(batch["x"]).float()
+        pred = self.predict_batch(batch)
         columns = [t.detach().cpu().numpy() for t in (batch["gene"], batch["person"], batch["y"], pred)]
         if "keep" in batch:  # drop the padding copies of this rank's batches before gathering
             keep = batch["keep"].cpu().numpy()
