@@ -475,6 +475,17 @@ class HaplotypeWindow:
         """
         return self._cut(self.carried(rows, encoding))[0]
 
+    def reference_with(self, carried: np.ndarray) -> np.ndarray:
+        """The reference window with some records applied, TSS-centred: uint8 ``(n, L)``.
+
+        Args:
+            carried: bool ``(n, n_records)``, the records applied to each sequence (e.g. one record each, for
+                ISM of observed variants: ``np.eye(n_records, dtype=bool)[indices]``).
+
+        Same rules as :meth:`sequences` (overlap rule, TSS at index ``L // 2``).
+        """
+        return self._cut(np.asarray(carried, dtype=bool)[:, None, :])[0][:, 0]
+
     def _cut(self, carried: np.ndarray) -> tuple[np.ndarray, int]:
         """Codes of every sequence of ``carried`` and the carried records skipped by the overlap rule."""
         length, before = self.length, self.length // 2
