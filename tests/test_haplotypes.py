@@ -16,6 +16,7 @@ import pysam
 import pysam.bcftools
 import pytest
 
+from performer.data.cache import WindowCache
 from performer.data.haplotypes import HaplotypeSequences, mean_one_hot
 from performer.data.personal import PersonalSequences
 from performer.data.reference import encode_bases
@@ -357,3 +358,70 @@ def test_random_overlapping_records_equal_bcftools_consensus(tmp_path, seed):
                 want = _recentred(*expected[s, h], tss, 51)
                 np.testing.assert_array_equal(codes[i, h - 1], want, err_msg=f"seed {seed} {s} -H {h} TSS {tss}")
     assert seqs.window("c1", 0, 400, samples).overlaps() > 0
+
+
+# --- Windows in the cache and the encodings ------------------------------------------------------------
+
+
+def test_cached_haplotype_windows_equal_direct_builds(crafted, tmp_path):
+    fasta, vcf, samples, _ = crafted
+    regions = [("c1", 70, 131), ("c1", 0, 61), ("c1", 240, 301)]  # a deleted TSS, the contig's two ends
+    options = {"pass_only": True}
+    cache = WindowCache(tmp_path / "cache", fasta, vcf, samples, options, haplotypes=True)
+    assert cache.path != WindowCache(tmp_path / "cache", fasta, vcf, samples, options).path
+    assert cache.build(regions) == 3 and cache.build(regions) == 0
+    direct = HaplotypeSequences(fasta, vcf, unphased="first")
+    for region in regions:
+        cached, fresh = cache.load(region), direct.window(*region, samples)
+        for encoding in ("haplotypes", "consensus", "dosage"):
+            np.testing.assert_array_equal(cached.sequences(None, encoding), fresh.sequences(None, encoding))
+        rows = np.array([3, 0])
+        np.testing.assert_array_equal(cached.sequences(rows), fresh.sequences()[rows])
+        assert cached.skipped_overlaps == {e: fresh.overlaps(e) for e in ("haplotypes", "dosage")}
+        assert list(cached.records.ids) == fresh.records.ids
+        np.testing.assert_array_equal(cached.codes, fresh.codes)
+
+
+def test_snv_view_equals_the_snv_reader(tmp_path):
+    """Single-base records of a haplotype window are the SNV path's SNVs, dosages included."""
+    rng = np.random.default_rng(5)
+    seq = "".join(rng.choice(list("ACGT"), 300))
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">c1\n" + seq + "\n")
+    samples = ["A", "B", "C"]
+    choices = ["0|0", "0|1", "1|0", "1|1", "1", "0", ".|.", "0/1"]
+    records = []
+    for p in range(10, 290, 9):
+        r = seq[p - 1]
+        if p % 4 == 0 and seq[p] != r:  # a 1 bp deletion, left-aligned
+            records.append((p, seq[p - 1 : p + 1], r, list(rng.choice(choices, 3))))
+        else:
+            records.append((p, r, "ACGT"[("ACGT".index(r) + 1) % 4], list(rng.choice(choices, 3))))
+    vcf = _write_vcf(tmp_path / "v.vcf", len(seq), samples, records)
+    window = HaplotypeSequences(fasta, vcf, unphased="first").window("c1", 40, 240, samples)
+    want = PersonalSequences(fasta, vcf).window("c1", 40, 240, samples).snvs
+    got = window.snvs
+    for name in ("pos", "ref", "alt", "dosage"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    assert got.ids == want.ids and got.skipped["indel"] == want.skipped["indel"] > 0
+    # the region read spans the whole contig (1,000 bp margins)
+    assert window.records.unphased_people.tolist() == [any(r[3][i] == "0/1" for r in records) for i in range(3)]
+
+
+def test_dosage_encoding_uses_haplotypes_where_phased_and_the_consensus_pair_where_not(tmp_path):
+    seq = "ACGTACGTTGCAACGTACGTAGCTAGCTAGGATCCAGT"
+    fasta = tmp_path / "r.fa"
+    fasta.write_text(">c1\n" + seq + "\n")
+    # a deletion and an SNV; P is phased 0|1 then 1|0, U is unphased 0/1 at both
+    records = [(10, seq[9:13], seq[9], ["0|1", "0/1"]), (25, seq[24], "ACGT"[("ACGT".index(seq[24]) + 1) % 4], ["1|0", "0/1"])]
+    vcf = _write_vcf(tmp_path / "p.vcf", len(seq), ["P", "U"], records)
+    window = HaplotypeSequences(fasta, vcf, unphased="first").window("c1", 5, 35)
+    haplotypes = window.sequences(None, "haplotypes")
+    consensus = window.sequences(None, "consensus")
+    dosage = window.sequences(None, "dosage")
+    np.testing.assert_array_equal(dosage[0], haplotypes[0])
+    np.testing.assert_array_equal(dosage[1], consensus[1])
+    assert not np.array_equal(haplotypes[0], consensus[0])  # the rule matters: P's pair differs
+    np.testing.assert_array_equal(consensus[1, 0], window.codes)  # U carries no homozygous ALT
+    with pytest.raises(VCFError, match="unphased heterozygous call.*phase the VCF"):
+        HaplotypeSequences(fasta, vcf).window("c1", 5, 35)

@@ -5,7 +5,9 @@ import torch
 from enformer_pytorch import Enformer
 
 from performer.model import PerformerModel, PerformerModule, build_trunk, load_pretrained
+from performer.data.reference import codes_to_one_hot
 from performer.model.head import centre_bin
+from performer.model.inputs import batch_inputs, codes_one_hot
 
 TINY = dict(
     dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, dropout_rate=0.0, attn_dropout=0.0, pos_dropout=0.0
@@ -110,3 +112,30 @@ def test_kaiming_init_lets_a_fresh_trunk_see_one_base():
     assert effects["enformer"] < 1e-4 < 1e-2 < effects["kaiming"]
     with pytest.raises(ValueError, match="init"):
         build_trunk(**TINY, init="xavier")
+
+
+def test_codes_expand_to_the_reference_one_hot():
+    codes = torch.tensor([[0, 1, 2, 3, 4, 2]], dtype=torch.uint8)
+    want = torch.from_numpy(codes_to_one_hot(codes.numpy())).float()
+    assert torch.equal(codes_one_hot(codes), want)
+    assert codes_one_hot(codes)[0, 4].sum() == 0  # N is an all-zero row
+
+
+def test_person_predictions_of_each_encoding():
+    """``codes``: one pass on the mean one-hot; ``haplotypes``: the mean of the two haplotypes' passes."""
+    torch.manual_seed(0)
+    module = PerformerModule(trunk=TINY).eval()
+    g = torch.Generator().manual_seed(1)
+    codes = torch.randint(0, 5, (3, 2, 2048), generator=g, dtype=torch.uint8)
+    one_hots = codes_one_hot(codes)  # (3, 2, L, 4)
+    with torch.no_grad():
+        pooled = module.predict_batch({"codes": codes})
+        each = module.predict_batch({"haplotypes": codes})
+        first, second = module(one_hots[:, 0]), module(one_hots[:, 1])
+        torch.testing.assert_close(pooled, module(one_hots.mean(dim=1)))
+        torch.testing.assert_close(each, (first + second) / 2)
+        assert not torch.allclose(pooled, each)
+        x = one_hot_batch(2, 2048)
+        assert torch.equal(module.predict_batch({"x": x}), module(x))
+    with pytest.raises(KeyError, match="x, codes, haplotypes|'x', 'codes', 'haplotypes'"):
+        batch_inputs({"y": torch.zeros(2)})
