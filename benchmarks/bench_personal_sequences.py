@@ -16,6 +16,13 @@ float32 one-hot of shape ``(L, 4)``.
    (one process per call, as in the paper's pipeline), otherwise from pysam's bundled copies
    (in-process: no process start-up, so the consensus figures are then optimistic).
 
+3. Each encoding of the ``data.encoding`` / ``data.indels`` settings, per person at ``L`` bp: the SNV
+   path of (1); ``HaplotypeSequences.window`` once per gene (records with indels, margin reference),
+   then per batch ``HaplotypeWindow.sequences(rows, encoding)`` -- uint8 ``(B, 2, L)`` codes, what a
+   batch carries (the device expands them) -- for ``dosage`` with indels (one input per person) and
+   ``haplotypes`` (two inputs per person); beside it the float32 mean one-hot built on the CPU
+   (``mean_one_hot``), to show what carrying codes saves.
+
 The two paths' arrays are compared for the people they share (they must be identical).
 
 Usage:
@@ -39,6 +46,7 @@ import numpy as np
 import pyfaidx
 import pysam
 
+from performer.data.haplotypes import HaplotypeSequences, mean_one_hot
 from performer.data.personal import PersonalSequences
 from performer.data.reference import one_hot_encode
 
@@ -149,6 +157,30 @@ def bench_personal(seqs: PersonalSequences, windows: dict[str, int], people: lis
     )
 
 
+def bench_encodings(data: Path, windows: dict[str, int], people: list[str], args) -> dict:
+    """People/s of each encoding with indels: window reads once per gene, then steady-state batches."""
+    L, B = args.window_bp, args.batch
+    batches = [np.arange(i, min(i + B, len(people))) for i in range(0, len(people), B)]
+    seqs = HaplotypeSequences(data / "reference.fa", data / "genotypes.vcf.gz", unphased="first")
+    t0 = time.perf_counter()
+    cached = {gene: seqs.window("22", start, start + L, people) for gene, start in windows.items()}
+    out = {"window_s": time.perf_counter() - t0, "n_records": [int(w.inside().sum()) for w in cached.values()]}
+    out["n_indels"] = [int(w.inside().sum()) - len(w.snvs) for w in cached.values()]
+    for name, build in [
+        ("dosage", lambda w, rows: w.sequences(rows, "dosage")),
+        ("haplotypes", lambda w, rows: w.sequences(rows, "haplotypes")),
+        ("dosage, float one-hot on the CPU", lambda w, rows: mean_one_hot(w.sequences(rows, "dosage"))),
+    ]:
+        n = 0
+        t0 = time.perf_counter()
+        for _ in range(args.passes):
+            for window in cached.values():
+                for rows in batches:
+                    n += len(build(window, rows))
+        out[name] = n / (time.perf_counter() - t0)
+    return out
+
+
 def bench_consensus(data: Path, windows: dict[str, int], people: list[str], args, run) -> dict:
     L = args.window_bp
     out = {"setup_s": 0.0, "bcftools_s": 0.0, "read_s": 0.0, "bytes_fasta": 0, "bytes_total": 0, "n": 0, "arrays": {}}
@@ -229,6 +261,7 @@ def main() -> None:
     print()
 
     p = bench_personal(seqs, windows, people, args)
+    e = bench_encodings(data, windows, people, args)
     cons_genes = dict(list(windows.items())[: args.consensus_genes or len(windows)])
     cons_people = people[: args.consensus_people or len(people)]
     c = bench_consensus(data, cons_genes, cons_people, args, run)
@@ -256,6 +289,16 @@ def main() -> None:
         f"({p['cold_n']} sequences in {p['cold_s']:.2f} s)"
     )
     print("    disk written: 0 bytes")
+    print()
+    print(f"(iii) encodings (data.indels, data.encoding), people/s at {L:,} bp, batches of {args.batch}")
+    print(
+        f"    records per window: {e['n_records']} (other than SNVs: {e['n_indels']}); window read with indels "
+        f"(FASTA + VCF, once per gene): {e['window_s'] / len(genes) * 1e3:.1f} ms/gene"
+    )
+    print(f"    SNVs only, dosage (float32 one-hot, the paper's path): {p['steady_n'] / p['steady_s']:,.0f} people/s")
+    print(f"    indels, dosage (uint8 (B, 2, L) codes, one input per person): {e['dosage']:,.0f} people/s")
+    print(f"    indels, haplotypes (uint8 (B, 2, L) codes, two inputs per person): {e['haplotypes']:,.0f} people/s")
+    print(f"    indels, dosage, float32 mean one-hot built on the CPU: {e['dosage, float one-hot on the CPU']:,.0f} people/s")
     print()
     n, total_s = c["n"], c["setup_s"] + c["bcftools_s"] + c["read_s"]
     fewer = " (a subset of (i))" if n < len(genes) * len(people) else " (the same as (i))"
