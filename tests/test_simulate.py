@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import pathlib
 
@@ -17,6 +18,7 @@ from performer.data import simulate
 from performer.data.simulate import (
     COHORT_FILES,
     DEMO_GENES,
+    DEMO_INDEL_GENE,
     demo_cache_dir,
     ensure_demo_cohort,
     main,
@@ -25,6 +27,7 @@ from performer.data.simulate import (
 )
 
 SMALL = dict(seed=0, n_people=60, genes=DEMO_GENES[:4], locus_bp=65_536)
+SMALL_GENES = (*SMALL["genes"], DEMO_INDEL_GENE)  # the indel gene follows the given genes
 
 
 def _decompressed(path: pathlib.Path) -> bytes:
@@ -34,6 +37,10 @@ def _decompressed(path: pathlib.Path) -> bytes:
 
 def _read_expression(cohort: pathlib.Path) -> pd.DataFrame:
     return pd.read_csv(cohort / "expression.bed.gz", sep="\t", compression="gzip")
+
+
+def _is_snv(record: dict) -> bool:
+    return len(record["ref"]) == 1 and len(record["alt"][0]) == 1
 
 
 def _read_vcf(cohort: pathlib.Path) -> list[dict]:
@@ -106,7 +113,7 @@ def test_deterministic_for_seed(small_cohort, small_vcf, tmp_path):
 
 
 def test_reference_layout(small_cohort):
-    n_genes = len(SMALL["genes"])
+    n_genes = len(SMALL_GENES)
     fasta = Fasta(str(small_cohort / "reference.fa"), as_raw=True)
     assert list(fasta.keys()) == ["chr1"]
     seq = fasta["chr1"][:]
@@ -125,16 +132,18 @@ def test_vcf_header_and_samples(small_cohort):
     assert vcf.samples == [f"SIM{i:04d}" for i in range(1, SMALL["n_people"] + 1)]
     header = vcf.raw_header
     assert header.startswith("##fileformat=VCFv4.2\n")
-    assert f"##contig=<ID=chr1,length={len(SMALL['genes']) * 100_000 + 20_000}>" in header
+    assert f"##contig=<ID=chr1,length={len(SMALL_GENES) * 100_000 + 20_000}>" in header
     assert "##FORMAT=<ID=GT," in header
     assert "##INFO=<ID=AF," in header
     vcf.close()
     assert (small_cohort / "genotypes.vcf.gz.tbi").is_file()
 
 
-def test_vcf_records_are_sorted_phased_biallelic_snvs(small_vcf):
+def test_vcf_records_are_sorted_phased_biallelic(small_vcf):
     n_hap = 2 * SMALL["n_people"]
-    assert len(small_vcf) > 100 * len(SMALL["genes"])
+    snvs = [r for r in small_vcf if _is_snv(r)]
+    assert len(snvs) > 100 * len(SMALL_GENES)
+    assert 0 < len(small_vcf) - len(snvs) < 0.05 * len(snvs)  # a few indels among the SNVs
     positions = [r["pos"] for r in small_vcf]
     assert positions == sorted(positions)
     assert len(set(positions)) == len(positions)
@@ -142,8 +151,9 @@ def test_vcf_records_are_sorted_phased_biallelic_snvs(small_vcf):
         assert r["chrom"] == "chr1"
         assert r["id"] == f"sim_chr1_{r['pos']}"
         assert r["filter"] is None  # cyvcf2 reports PASS as None
-        assert len(r["ref"]) == 1 and r["ref"] in "ACGT"
-        assert len(r["alt"]) == 1 and r["alt"][0] in "ACGT" and r["alt"][0] != r["ref"]
+        assert len(r["alt"]) == 1 and set(r["ref"] + r["alt"][0]) <= set("ACGT") and r["alt"][0] != r["ref"]
+        if _is_snv(r):
+            assert r["ref"] in "ACGT" and r["alt"][0] in "ACGT"
         assert r["phased"].all()
         assert set(np.unique(r["hap"])) <= {0, 1}
         alt_count = int(r["hap"].sum())
@@ -162,13 +172,13 @@ def test_vcf_ref_matches_fasta(small_cohort, small_vcf):
     fasta = Fasta(str(small_cohort / "reference.fa"), as_raw=True)
     seq = fasta["chr1"][:]
     for r in small_vcf:
-        assert seq[r["pos"] - 1] == r["ref"], r["pos"]
+        assert seq[r["pos"] - 1 : r["pos"] - 1 + len(r["ref"])] == r["ref"], r["pos"]
 
 
 def test_genes_and_expression_bed_agree(small_cohort):
     genes = pd.read_csv(small_cohort / "genes.tsv", sep="\t")
     assert list(genes.columns) == ["gene_id", "gene_name", "chrom", "tss", "strand"]
-    assert list(genes.gene_name) == list(SMALL["genes"])
+    assert list(genes.gene_name) == list(SMALL_GENES)
     assert list(genes.gene_id) == [f"ENSGSIM{k:05d}.1" for k in range(1, len(genes) + 1)]
     assert set(genes.strand) <= {"+", "-"}
     expected_tss = [k * 100_000 + 10_000 + SMALL["locus_bp"] // 2 for k in range(len(genes))]
@@ -204,13 +214,14 @@ def test_expression_is_inverse_normal(small_cohort):
 def test_heritability_table(small_cohort):
     her = pd.read_csv(small_cohort / "heritability.tsv", sep="\t")
     assert list(her.columns) == ["gene_id", "gene_name", "h2", "n_causal"]
-    assert list(her.gene_name) == list(SMALL["genes"])
+    assert list(her.gene_name) == list(SMALL_GENES)
     assert her.h2.iloc[0] == 0.6
-    assert (her.h2.iloc[1:] < 0.6).all() and (her.h2 >= 0).all()
+    assert (her.h2.iloc[1:-1] < 0.6).all() and (her.h2 >= 0).all()
     assert (her.h2 == 0).sum() == 2
     assert (her.n_causal[her.h2 == 0] == 0).all()
     assert her.n_causal[her.h2 > 0].between(1, 3).all()
     assert her.n_causal.iloc[0] == 1
+    assert (her.gene_name.iloc[-1], her.h2.iloc[-1], her.n_causal.iloc[-1]) == (DEMO_INDEL_GENE, 0.6, 1)
 
 
 def test_default_heritabilities_spread():
@@ -253,6 +264,13 @@ def test_truth_matches_vcf_and_model(small_cohort, small_vcf):
     assert len(btnl3) == 1
     assert abs(btnl3.distance_to_tss.iloc[0]) <= 200
     assert min(btnl3.af.iloc[0], 1 - btnl3.af.iloc[0]) >= 0.25
+    assert all(len(r) == len(a) == 1 for r, a in zip(truth.ref[truth.gene_name != DEMO_INDEL_GENE], truth.alt))
+
+    indel = truth[truth.gene_name == DEMO_INDEL_GENE]
+    assert len(indel) == 1
+    row = indel.iloc[0]
+    assert abs(row.distance_to_tss) <= 200 and 0.3 <= row.af <= 0.5 and row.h2 == 0.6
+    assert 5 <= abs(len(row.ref) - len(row.alt)) <= 20 and row.ref[0] == row.alt[0]
 
 
 def _causal_dosage(cohort: pathlib.Path, truth_row) -> np.ndarray:
@@ -284,12 +302,18 @@ def test_btnl3_signal_in_small_cohort(small_cohort):
 def test_btnl3_locus_independent_of_gene_count(full_btnl3_cohort, tmp_path):
     """A gene's locus depends on (seed, gene index), not on how many genes follow."""
     two = simulate_cohort(tmp_path / "two", seed=0, n_people=300, genes=DEMO_GENES[:2])
-    first = [r["pos"] for r in _read_vcf(full_btnl3_cohort)]
-    both = [r["pos"] for r in _read_vcf(two) if r["pos"] < 100_000]
+    one_vcf, two_vcf = _read_vcf(full_btnl3_cohort), _read_vcf(two)
+    first = [(r["pos"], r["ref"], r["alt"]) for r in one_vcf if r["pos"] < 100_000]
+    both = [(r["pos"], r["ref"], r["alt"]) for r in two_vcf if r["pos"] < 100_000]
     assert first == both
     assert (full_btnl3_cohort / "truth.tsv").read_text().splitlines()[:2] == (
         two / "truth.tsv"
     ).read_text().splitlines()[:2]
+    # The indel gene (the locus after the genes) has its own msprime seeds: the same SNV positions and
+    # haplotypes, 100 kb further on (its reference bases, hence its indels, depend on where it lies).
+    indel_one = [(r["pos"] + 100_000, r["hap"].tobytes()) for r in one_vcf if r["pos"] > 100_000 and _is_snv(r)]
+    indel_two = [(r["pos"], r["hap"].tobytes()) for r in two_vcf if r["pos"] > 200_000 and _is_snv(r)]
+    assert len(indel_one) > 100 and indel_one == indel_two
 
 
 @pytest.mark.parametrize(
@@ -301,6 +325,7 @@ def test_btnl3_locus_independent_of_gene_count(full_btnl3_cohort, tmp_path):
         dict(genes=("A", "A")),
         dict(locus_bp=5_000),
         dict(locus_bp=150_000),
+        dict(genes=("BTNL3", DEMO_INDEL_GENE)),
     ],
 )
 def test_invalid_arguments(tmp_path, kwargs):
@@ -311,22 +336,22 @@ def test_invalid_arguments(tmp_path, kwargs):
 def test_demo_cache_dir_env(monkeypatch, tmp_path):
     monkeypatch.setenv("PERFORMER_CACHE", str(tmp_path / "pc"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert demo_cache_dir() == tmp_path / "pc" / "demo-v1-seed0"
+    assert demo_cache_dir() == tmp_path / "pc" / "demo-v2-seed0"
     monkeypatch.delenv("PERFORMER_CACHE")
-    assert demo_cache_dir() == tmp_path / "xdg" / "performer" / "demo-v1-seed0"
+    assert demo_cache_dir() == tmp_path / "xdg" / "performer" / "demo-v2-seed0"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert demo_cache_dir() == tmp_path / "home" / ".cache" / "performer" / "demo-v1-seed0"
+    assert demo_cache_dir() == tmp_path / "home" / ".cache" / "performer" / "demo-v2-seed0"
     assert not (tmp_path / "home").exists()
 
 
 def test_ensure_demo_cohort_creates_once_then_reuses(monkeypatch, tmp_path):
     monkeypatch.setenv("PERFORMER_CACHE", str(tmp_path))
     path = ensure_demo_cohort()
-    assert path == tmp_path / "demo-v1-seed0"
+    assert path == tmp_path / "demo-v2-seed0"
     for name in COHORT_FILES:
         assert (path / name).is_file(), name
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-v1-seed0"]  # temp dir gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-v2-seed0"]  # temp dir gone
     n_samples = len(VCF(str(path / "genotypes.vcf.gz")).samples)
     assert n_samples == 300
     mtimes = {name: os.stat(path / name).st_mtime_ns for name in COHORT_FILES}
@@ -404,11 +429,44 @@ def test_cli_writes_and_force_overwrites(tmp_path, capsys):
     assert "seed: 4" in (out / "README.md").read_text()
 
 
-def test_default_demo_cohort_is_byte_identical(tmp_path):
-    """The default demo cohort is pinned: demo training results and many tests depend on it."""
-    import hashlib
+def _md5(path: pathlib.Path) -> str:
+    data = _decompressed(path) if path.name.endswith(".gz") else path.read_bytes()
+    return hashlib.md5(data).hexdigest()
 
-    out = simulate_cohort(tmp_path / "demo")
+
+@pytest.fixture(scope="module")
+def demo_cohort(tmp_path_factory) -> pathlib.Path:
+    """The default demo cohort (demo-v2: SNVs, short indels and the indel gene)."""
+    return simulate_cohort(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def demo_vcf(demo_cohort) -> list[dict]:
+    return _read_vcf(demo_cohort)
+
+
+@pytest.fixture(scope="module")
+def snv_only_cohort(tmp_path_factory) -> pathlib.Path:
+    """The default demo cohort without indels: the SNV-only demo-v1 cohort."""
+    return simulate_cohort(tmp_path_factory.mktemp("snv_only"), indels=False)
+
+
+def test_default_demo_cohort_is_byte_identical(demo_cohort):
+    """The default demo cohort is pinned: demo training results and many tests depend on it."""
+    expected = {
+        "genotypes.vcf.gz": "05c10cc79e49a0eec64b6a599cbae214",
+        "expression.bed.gz": "56fa5ed85d0b81b41ed9b9ac76999428",
+        "reference.fa": "49febf88b9b579f37276256f41557573",
+        "genes.tsv": "e4039f000469ce2e899c935c39733855",
+        "truth.tsv": "cf9706e66306110706f158ea7192efde",
+        "heritability.tsv": "61ab166080dd34e1c2b073fea358a83b",
+    }
+    for name, digest in expected.items():
+        assert _md5(demo_cohort / name) == digest, name
+
+
+def test_snv_only_cohort_is_demo_v1(snv_only_cohort):
+    """``indels=False`` writes exactly the SNV-only demo-v1 cohort (its MD5s as pinned before indels)."""
     expected = {
         "genotypes.vcf.gz": "0b0e8c54482a54f456224bb1a2843f91",
         "expression.bed.gz": "e0557310499ee496a07ae4c813451744",
@@ -418,8 +476,133 @@ def test_default_demo_cohort_is_byte_identical(tmp_path):
         "heritability.tsv": "8847345b522c034b33c28089bd01fd73",
     }
     for name, digest in expected.items():
-        data = _decompressed(out / name) if name.endswith(".gz") else (out / name).read_bytes()
-        assert hashlib.md5(data).hexdigest() == digest, name
+        assert _md5(snv_only_cohort / name) == digest, name
+
+
+def _body(path: pathlib.Path) -> list[str]:
+    """Lines of a (bgzipped) text file without its ``#`` header lines."""
+    text = _decompressed(path).decode() if path.name.endswith(".gz") else path.read_text()
+    return [line for line in text.splitlines() if not line.startswith("#")]
+
+
+def test_demo_genes_unchanged_by_indels(demo_cohort, snv_only_cohort):
+    """Every DEMO_GENES record and row is byte-identical to the SNV-only (demo-v1) cohort's."""
+    lines = _body(demo_cohort / "genotypes.vcf.gz")
+    old_lines = _body(snv_only_cohort / "genotypes.vcf.gz")
+    indel_locus_start = len(DEMO_GENES) * 100_000 + 10_000
+    demo_snvs = [
+        line for line in lines
+        if int(line.split("\t")[1]) <= indel_locus_start and len(line.split("\t")[3]) == len(line.split("\t")[4]) == 1
+    ]  # fmt: skip
+    assert demo_snvs == old_lines  # POS, ID, REF, ALT, AF and every GT
+    for name in ("expression.bed.gz", "genes.tsv", "heritability.tsv", "truth.tsv"):
+        new, old = _body(demo_cohort / name), _body(snv_only_cohort / name)
+        assert new[: len(old)] == old, name
+        assert len(new) == len(old) + 1 and new[-1].split("\t")[1 if name != "expression.bed.gz" else 3] in (
+            DEMO_INDEL_GENE,
+            f"ENSGSIM{len(DEMO_GENES) + 1:05d}.1",
+        ), name
+    new_fasta = Fasta(str(demo_cohort / "reference.fa"), as_raw=True)["chr1"][:]
+    old_fasta = Fasta(str(snv_only_cohort / "reference.fa"), as_raw=True)["chr1"][:]
+    assert len(new_fasta) == len(old_fasta) + 100_000 and new_fasta.startswith(old_fasta)
+
+
+def test_demo_indels(demo_cohort, demo_vcf):
+    """Short indels in every locus: 1-20 bp, anchored, REF from the FASTA, isolated from other records."""
+    seq = Fasta(str(demo_cohort / "reference.fa"), as_raw=True)["chr1"][:]
+    genes = pd.read_csv(demo_cohort / "genes.tsv", sep="\t")
+    assert list(genes.gene_name) == [*DEMO_GENES, DEMO_INDEL_GENE]
+    indels = [r for r in demo_vcf if not _is_snv(r)]
+    n_snvs = len(demo_vcf) - len(indels)
+    assert 0.005 * n_snvs <= len(indels) <= 0.02 * n_snvs
+    kinds = {"deletion": 0, "insertion": 0}
+    for r in indels:
+        ref, alt = r["ref"], r["alt"][0]
+        assert min(len(ref), len(alt)) == 1 and ref[0] == alt[0] and 1 <= abs(len(ref) - len(alt)) <= 20
+        kinds["deletion" if len(ref) > 1 else "insertion"] += 1
+        assert seq[r["pos"] - 1 : r["pos"] - 1 + len(ref)] == ref
+        assert ref[-1] != alt[-1]  # left-aligned
+        assert r["phased"].all() and 0 < r["hap"].sum() < len(r["hap"])
+    assert min(kinds.values()) >= 10
+    assert len({abs(len(r["ref"]) - len(r["alt"][0])) for r in indels}) >= 10  # lengths spread over 1-20
+    # At least 3 per locus, and no other record within an indel's REF span +-1 bp.
+    per_locus = np.bincount([(r["pos"] - 1 - 10_000) // 100_000 for r in indels], minlength=len(genes))
+    assert len(per_locus) == len(genes) and per_locus.min() >= 3
+    spans = [(r["pos"], r["pos"] + len(r["ref"]) - 1, not _is_snv(r)) for r in demo_vcf]  # 1-based, inclusive
+    for (_start, end, indel), (next_start, _, next_indel) in zip(spans, spans[1:]):
+        assert next_start > end + (1 if indel or next_indel else 0)
+
+
+def test_demo_vcf_is_normalised(demo_cohort, tmp_path):
+    """``bcftools norm -f reference.fa --check-ref e`` changes no record."""
+    import pysam.bcftools
+
+    normed = tmp_path / "normed.vcf"
+    pysam.bcftools.norm(
+        "-f", str(demo_cohort / "reference.fa"), "--check-ref", "e", "-Ov", "-o", str(normed),
+        str(demo_cohort / "genotypes.vcf.gz"), catch_stdout=False,
+    )  # fmt: skip
+    records = _body(demo_cohort / "genotypes.vcf.gz")
+    assert sum(len(line.split("\t", 5)[3]) != len(line.split("\t", 5)[4]) for line in records) > 20
+    assert _body(normed) == records
+
+
+def test_indel_gene(demo_cohort, demo_vcf):
+    """The indel gene's causal indel: in its core promoter, untagged by SNVs, and driving expression."""
+    genes = pd.read_csv(demo_cohort / "genes.tsv", sep="\t").set_index("gene_name")
+    gene = genes.loc[DEMO_INDEL_GENE]
+    assert gene.gene_id == f"ENSGSIM{len(DEMO_GENES) + 1:05d}.1"
+    assert gene.tss == len(DEMO_GENES) * 100_000 + 10_000 + 65_536 // 2
+    assert gene.strand in "+-"
+    her = pd.read_csv(demo_cohort / "heritability.tsv", sep="\t").set_index("gene_name")
+    assert (her.loc[DEMO_INDEL_GENE, "h2"], her.loc[DEMO_INDEL_GENE, "n_causal"]) == (0.6, 1)
+    truth = pd.read_csv(demo_cohort / "truth.tsv", sep="\t")
+    rows = truth[truth.gene_name == DEMO_INDEL_GENE]
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row.gene_id == gene.gene_id and row.chrom == "chr1" and row.vcf_pos == row.pos + 1
+
+    record = next(r for r in demo_vcf if r["pos"] == row.vcf_pos)
+    assert (record["ref"], record["alt"][0]) == (row.ref, row.alt)
+    assert 5 <= abs(len(row.ref) - len(row.alt)) <= 20
+    assert row.distance_to_tss == row.pos - gene.tss and abs(row.distance_to_tss) <= 200
+    af = record["hap"].mean()
+    assert 0.3 <= af <= 0.5 and row.af == pytest.approx(af, rel=1e-5) and record["af"] == pytest.approx(af, rel=1e-5)
+
+    dosage = (record["hap"][0::2] + record["hap"][1::2]).astype(float)
+    locus = (gene.tss - 65_536 // 2, gene.tss + 65_536 // 2)
+    snvs = [r for r in demo_vcf if _is_snv(r) and locus[0] < r["pos"] <= locus[1]]
+    assert len(snvs) > 100
+    r2 = [np.corrcoef(dosage, r["hap"][0::2] + r["hap"][1::2])[0, 1] ** 2 for r in snvs]
+    assert max(r2) < 0.2
+
+    bed = _read_expression(demo_cohort).set_index("gene_id")
+    expression = bed.loc[gene.gene_id].iloc[3:].to_numpy(dtype=float)
+    pcc = np.corrcoef(dosage, expression)[0, 1]
+    assert abs(pcc) > 0.5 and np.sign(pcc) == np.sign(row.beta)
+    # The best SNV explains far less than the indel does.
+    snv_pcc = [abs(np.corrcoef(r["hap"][0::2] + r["hap"][1::2], expression)[0, 1]) for r in snvs]
+    assert max(snv_pcc) < abs(pcc) - 0.2
+
+
+def test_demo_haplotypes_build(demo_cohort):
+    """Every person's haplotypes around every TSS build from the demo VCF (REF, biallelic, left-aligned)."""
+    from performer.data.haplotypes import HaplotypeSequences
+
+    genes = pd.read_csv(demo_cohort / "genes.tsv", sep="\t")
+    sequences = HaplotypeSequences(demo_cohort / "reference.fa", demo_cohort / "genotypes.vcf.gz")
+    truth = pd.read_csv(demo_cohort / "truth.tsv", sep="\t").set_index("gene_name")
+    causal = truth.loc[DEMO_INDEL_GENE]
+    for gene in genes.itertuples():
+        codes = sequences.haplotype_codes("chr1", int(gene.tss), 2048)
+        assert codes.shape == (300, 2, 2048)
+        if gene.gene_name == DEMO_INDEL_GENE:
+            # Haplotypes that carry the causal indel differ from those that do not.
+            record = next(iter(VCF(str(demo_cohort / "genotypes.vcf.gz"))(f"chr1:{causal.vcf_pos}-{causal.vcf_pos}")))
+            carries = np.array(record.genotypes)[:, :2].astype(bool)
+            reference = codes[~carries]
+            assert (reference == reference[0]).all(axis=1).mean() > 0.5  # many REF haplotypes equal
+            assert not (codes[carries] == reference[0]).all(axis=1).any()
 
 
 # --- Scale cohort ------------------------------------------------------------

@@ -17,7 +17,10 @@ Model
 -----
 Reference
     One contig, ``chr1``, of length ``n_genes * 100_000 + 20_000`` bp with
-    i.i.d. random bases (41% GC).  Gene ``k`` owns the locus
+    i.i.d. random bases (41% GC), where ``n_genes`` counts the indel gene
+    (below): its 100 kb are appended from the indel gene's own stream, so the
+    first ``len(genes) * 100_000 + 20_000`` bases are those of the SNV-only
+    cohort.  Gene ``k`` owns the locus
     ``[k * 100_000 + 10_000, k * 100_000 + 10_000 + locus_bp)`` (0-based,
     half-open) and its TSS is the locus midpoint,
     ``tss = locus_start + locus_bp // 2`` (0-based).
@@ -36,6 +39,21 @@ Genotypes
     uniformly chosen different base.  Haplotypes ``2i`` and ``2i + 1`` belong
     to person ``i`` and are written as phased genotypes.
 
+Short indels
+    Every locus also gets ``max(3, round(0.01 * n_snvs))`` short indels (about
+    1% as many as SNVs): with probability 1/2 a deletion of ``L`` bases (REF =
+    anchor base + the ``L`` reference bases after it, ALT = the anchor) or else
+    an insertion of ``L`` random bases after the anchor, ``L`` uniform in
+    [1, 20].  An indel is redrawn until no other record (SNV or indel) lies
+    within its REF span +-1 bp and until it is left-normalised: the last
+    deleted or inserted base differs from the anchor, so it cannot shift left
+    and ``bcftools norm -f reference.fa`` leaves the VCF unchanged.  Each is
+    biallelic with REF from the reference; its haplotypes are i.i.d.
+    Bernoulli(``f``), ``f ~ Uniform(0.01, 0.5)`` (redrawn until polymorphic),
+    so background indels are in linkage equilibrium with the SNVs and have no
+    effect on expression.  They come from their own random streams, so the SNV
+    records are those of the SNV-only cohort (``indels=False``, ``demo-v1``).
+
 Expression
     Each gene gets a target cis-heritability ``h2`` in [0, 0.6]: the first gene
     (BTNL3 in ``DEMO_GENES``) gets exactly 0.6, two other genes get 0, and the
@@ -47,6 +65,19 @@ Expression
     MAF >= 0.25, so that even the tiny CPU model learns it within minutes.
     (If a simulated locus has no qualifying SNV the locus is re-simulated with
     the next derived seed.)
+
+    The indel gene, ``DEMO_INDEL_GENE`` (``INDEL1``), follows the ``genes``
+    loci (locus index ``len(genes)``, the next ``ENSGSIM`` ID) with its own
+    msprime locus and h2 = 0.6 from exactly one causal variant: an indel of
+    5-20 bp (deletion or insertion, drawn as above) anchored within +/-200 bp of
+    the TSS, with i.i.d. Bernoulli haplotypes redrawn until its cohort ALT
+    frequency is in [0.3, 0.5] and its r^2 (ALT dosages across people) with
+    every SNV of its locus is below 0.2, so no SNV tags it (the locus is
+    re-simulated if 2,000 draws fail).  Its strand, expression, and
+    ``genes.tsv`` / ``heritability.tsv`` / ``truth.tsv`` rows follow the other
+    genes' code; its ``truth.tsv`` row has the indel's full REF and ALT and
+    ``pos`` = its anchor base.  The first gene and the indel gene are thus the
+    two genes with h2 = 0.6.
 
     With ALT-allele dosages ``X`` (people x causal SNVs, values 0/1/2) and
     betas ``b ~ N(0, 1)``, the genetic value ``g = X @ b`` is centred and
@@ -64,11 +95,19 @@ Randomness
     index for per-gene streams), so outputs are byte-identical for a given seed
     and one gene's locus does not depend on how many genes are simulated
     (apart from re-simulation attempts, which depend on the gene's ``h2``).
+    The background indels of locus ``k`` use stream ``(7, k)`` and everything
+    of the indel gene (its reference bases, locus, SNV ALT bases, strand,
+    causal indel, phenotype and indels) streams ``(8, ...)``; the streams of
+    the ``genes`` loci are untouched, so their records and rows are
+    byte-identical with and without indels.
 
 Files written (see :func:`simulate_cohort`)
-    ``reference.fa`` (+ ``.fai``), ``genotypes.vcf.gz`` (+ ``.tbi``),
-    ``expression.bed.gz`` (+ ``.tbi``), ``genes.tsv``, ``heritability.tsv``,
-    ``truth.tsv`` and ``README.md``.
+    ``reference.fa`` (+ ``.fai``), ``genotypes.vcf.gz`` (+ ``.tbi``; SNVs and
+    indels, all biallelic, phased, left-normalised), ``expression.bed.gz``
+    (+ ``.tbi``), ``genes.tsv``, ``heritability.tsv``, ``truth.tsv`` (causal
+    SNVs and the indel gene's causal indel, same columns) and ``README.md``.
+    ``simulate_cohort(..., indels=False)`` writes the SNV-only ``demo-v1``
+    cohort.
 
 Scale mode (GTEx-sized benchmarks)
 ----------------------------------
@@ -136,6 +175,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEMO_GENES",
+    "DEMO_INDEL_GENE",
     "simulate_cohort",
     "simulate_scale_cohort",
     "demo_cache_dir",
@@ -171,6 +211,11 @@ DEMO_GENES: tuple[str, ...] = (
     "XRRA1",
 )
 
+#: Symbol of the demo's extra gene, laid out after the ``genes`` loci, whose single causal
+#: variant is a 5-20 bp indel in its core promoter that no SNV of its locus tags (r^2 < 0.2).
+#: Also a simulated stand-in.
+DEMO_INDEL_GENE = "INDEL1"
+
 # --- Layout and model constants -------------------------------------------
 CHROM = "chr1"
 LOCUS_SPACING_BP = 100_000  # distance between consecutive locus starts
@@ -197,7 +242,18 @@ LEARNABLE_WINDOW_BP = 200  # first gene: |pos - tss| <= this (core promoter)
 LEARNABLE_MIN_MAF = 0.25
 MAX_LOCUS_ATTEMPTS = 100
 
-CACHE_VERSION = "demo-v1"
+# Short indels among the SNVs (every locus) and the indel gene.
+INDEL_FRACTION = 0.01  # background indels per locus: max(MIN_INDELS_PER_LOCUS, round(INDEL_FRACTION * n_snvs))
+MIN_INDELS_PER_LOCUS = 3
+MAX_DEMO_INDEL_BP = 20  # bases deleted or inserted: uniform in [1, MAX_DEMO_INDEL_BP]
+INDEL_MIN_AF = 0.01  # background indel ALT frequency ~ Uniform(INDEL_MIN_AF, 0.5)
+INDEL_GENE_H2 = 0.6
+INDEL_GENE_MIN_BP = 5  # causal indel: 5-20 bp, anchor within LEARNABLE_WINDOW_BP of the TSS
+INDEL_GENE_AF_RANGE = (0.3, 0.5)  # causal indel ALT frequency (realised in the cohort)
+INDEL_GENE_MAX_R2 = 0.2  # causal indel's r^2 with every SNV of its locus is below this
+MAX_INDEL_DRAWS = 2_000  # draws of the causal indel's haplotypes per simulated locus
+
+CACHE_VERSION = "demo-v2"
 
 # spawn_key tags naming each random stream (see module docstring).
 _STREAM_REFERENCE = 1
@@ -206,6 +262,15 @@ _STREAM_STRAND = 3
 _STREAM_LOCUS = 4
 _STREAM_ALT_BASES = 5
 _STREAM_PHENOTYPE = 6
+_STREAM_INDELS = 7  # (_STREAM_INDELS, k): background indels of locus k of ``genes``
+_STREAM_INDEL_GENE = 8  # (_STREAM_INDEL_GENE, tag, ...): everything of the indel gene
+_INDEL_GENE_REFERENCE = 1  # reference bases of the extra 100 kb
+_INDEL_GENE_LOCUS = 2  # msprime seeds, (.., attempt)
+_INDEL_GENE_ALT_BASES = 3
+_INDEL_GENE_STRAND = 4
+_INDEL_GENE_CAUSAL = 5  # the causal indel, (.., attempt)
+_INDEL_GENE_PHENOTYPE = 6
+_INDEL_GENE_INDELS = 7  # its background indels
 
 TRUTH_COLUMNS: tuple[str, ...] = (
     "gene_id",
@@ -275,9 +340,9 @@ def _ancestry(n_people: int, locus_bp: int, seed: int):
 
 
 def _simulate_locus_haplotypes(
-    n_people: int, locus_bp: int, seed: int, gene_index: int, attempt: int
+    n_people: int, locus_bp: int, seed: int, gene_index: int, attempt: int, stream: int = _STREAM_LOCUS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Simulate one locus and return its biallelic SNVs.
+    """Simulate one locus and return its biallelic SNVs (msprime seeds from ``(stream, gene_index, attempt)``).
 
     Returns:
         positions: int64 array, shape (n_sites,), 0-based positions within the
@@ -286,7 +351,7 @@ def _simulate_locus_haplotypes(
             haplotype carries the derived (ALT) allele.  Columns 2i and 2i + 1
             are person i.  Monomorphic sites are excluded.
     """
-    ancestry_seed, mutation_seed = _msprime_seeds(seed, _STREAM_LOCUS, gene_index, attempt)
+    ancestry_seed, mutation_seed = _msprime_seeds(seed, stream, gene_index, attempt)
     ts = _ancestry(n_people, locus_bp, ancestry_seed)
     ts = msprime.sim_mutations(
         ts,
@@ -380,7 +445,7 @@ def _heritabilities(n_genes: int, seed: int) -> np.ndarray:
 
     Gene 0 gets MAX_H2; of the others, up to N_ZERO_H2_GENES get 0 and the
     rest an evenly spaced grid strictly inside (0, MAX_H2), in a seeded random
-    order, so gene 0 is the unique most heritable gene.
+    order, so gene 0 is the unique most heritable of these genes.
     """
     h2 = np.zeros(n_genes)
     if n_genes == 0:
@@ -393,6 +458,152 @@ def _heritabilities(n_genes: int, seed: int) -> np.ndarray:
     rest = np.concatenate([np.zeros(n_zero), np.round(grid, 4)])
     h2[1:] = _rng(seed, _STREAM_HERITABILITY).permutation(rest)
     return h2
+
+
+def _place_indel(
+    rng: np.random.Generator,
+    locus_codes: np.ndarray,
+    taken: np.ndarray,
+    min_bp: int = 1,
+    window: tuple[int, int] | None = None,
+) -> tuple[int, str, str]:
+    """Draw one left-normalised indel in a locus and mark its REF span in ``taken``.
+
+    The length ``L`` is uniform in ``[min_bp, MAX_DEMO_INDEL_BP]``; with probability 1/2 a
+    deletion (REF = the anchor base and the next ``L`` bases, ALT = the anchor) or else an
+    insertion (REF = the anchor, ALT = the anchor and ``L`` random bases).  Draws are redrawn
+    until the REF span grown by 1 bp on each side holds no other record (no ``taken`` base),
+    and until ``bcftools norm`` would leave the indel alone: the last deleted or inserted
+    base differs from the anchor, so the indel cannot be shifted left.
+
+    Args:
+        rng: the indel's random stream.
+        locus_codes: int array (locus_bp,), reference base codes (0-3 = ACGT) of the locus.
+        taken: bool array (locus_bp,), True on bases covered by a record; updated in place.
+        min_bp: smallest ``L``.
+        window: inclusive (low, high) range of the anchor position, or None for the whole locus.
+
+    Returns:
+        (anchor position, 0-based within the locus; REF; ALT).
+    """
+    locus_bp = len(taken)
+    low, high = window if window is not None else (1, locus_bp - 1)
+    for _ in range(MAX_INDEL_DRAWS * 100):
+        length = int(rng.integers(min_bp, MAX_DEMO_INDEL_BP + 1))
+        deletion = bool(rng.random() < 0.5)
+        pos = int(rng.integers(low, high + 1))
+        end = pos + length if deletion else pos  # last REF base
+        if pos < 1 or end + 1 >= locus_bp or taken[pos - 1 : end + 2].any():
+            continue
+        if deletion:
+            if locus_codes[end] == locus_codes[pos]:
+                continue  # would shift left (REF and ALT end in the same base)
+            ref, alt = "".join(BASES[locus_codes[pos : end + 1]]), str(BASES[locus_codes[pos]])
+        else:
+            inserted = rng.integers(0, 4, size=length)
+            if inserted[-1] == locus_codes[pos]:
+                continue
+            ref = str(BASES[locus_codes[pos]])
+            alt = ref + "".join(BASES[inserted])
+        taken[pos : end + 1] = True
+        return pos, ref, alt
+    raise RuntimeError(f"no room for an indel in anchor range [{low}, {high}] of a {locus_bp} bp locus")
+
+
+def _background_indels(
+    rng: np.random.Generator,
+    snv_positions: np.ndarray,
+    locus_codes: np.ndarray,
+    n_haplotypes: int,
+    taken: np.ndarray | None = None,
+) -> tuple[list[int], list[str], list[str], np.ndarray]:
+    """The short indels of one locus, in linkage equilibrium with its SNVs.
+
+    ``max(MIN_INDELS_PER_LOCUS, round(INDEL_FRACTION * n_snvs))`` indels placed by
+    :func:`_place_indel`; each has ALT frequency ``f ~ Uniform(INDEL_MIN_AF, 0.5)`` and
+    i.i.d. Bernoulli(``f``) haplotypes (redrawn until polymorphic).
+
+    Args:
+        rng: the locus's indel stream.
+        snv_positions: int64 (n_snvs,), 0-based within the locus.
+        locus_codes: int array (locus_bp,), reference base codes of the locus.
+        n_haplotypes: ``2 * n_people``.
+        taken: bool (locus_bp,) of bases already covered by other records besides the SNVs
+            (updated in place), or None.
+
+    Returns:
+        positions (0-based within the locus, in drawing order), REFs, ALTs and int8
+        haplotypes (n_indels, n_haplotypes), 1 = ALT.
+    """
+    if taken is None:
+        taken = np.zeros(len(locus_codes), dtype=bool)
+    taken[snv_positions] = True
+    n_indels = max(MIN_INDELS_PER_LOCUS, int(round(INDEL_FRACTION * len(snv_positions))))
+    positions, refs, alts = [], [], []
+    haplotypes = np.zeros((n_indels, n_haplotypes), dtype=np.int8)
+    for i in range(n_indels):
+        pos, ref, alt = _place_indel(rng, locus_codes, taken)
+        positions.append(pos)
+        refs.append(ref)
+        alts.append(alt)
+        while True:
+            hap = rng.random(n_haplotypes) < rng.uniform(INDEL_MIN_AF, 0.5)
+            if 0 < hap.sum() < n_haplotypes:
+                break
+        haplotypes[i] = hap
+    return positions, refs, alts, haplotypes
+
+
+def _dosage(haplotypes: np.ndarray) -> np.ndarray:
+    """ALT dosages (..., n_people) from haplotypes (..., 2 * n_people); columns 2i, 2i + 1 are person i."""
+    return (haplotypes[..., 0::2] + haplotypes[..., 1::2]).astype(np.float64)
+
+
+def _max_r2(snv_haplotypes: np.ndarray, haplotype: np.ndarray) -> float:
+    """Largest squared Pearson correlation of ALT dosages across people between one variant and any SNV.
+
+    SNVs whose dosage does not vary count as r^2 = 0.
+    """
+    if len(snv_haplotypes) == 0:
+        return 0.0
+    snvs = _dosage(snv_haplotypes)
+    snvs -= snvs.mean(axis=1, keepdims=True)
+    x = _dosage(haplotype)
+    x -= x.mean()
+    norms = np.sqrt((snvs**2).sum(axis=1) * (x**2).sum())
+    r = np.divide(snvs @ x, norms, out=np.zeros(len(snvs)), where=norms > 0)
+    return float((r**2).max())
+
+
+def _indel_gene_causal(
+    rng: np.random.Generator,
+    snv_positions: np.ndarray,
+    snv_haplotypes: np.ndarray,
+    locus_codes: np.ndarray,
+    tss_in_locus: int,
+) -> tuple[int, str, str, np.ndarray, np.ndarray] | None:
+    """The indel gene's causal indel, or None if no haplotypes pass in ``MAX_INDEL_DRAWS`` draws.
+
+    A ``INDEL_GENE_MIN_BP``-``MAX_DEMO_INDEL_BP`` bp indel anchored within
+    ``LEARNABLE_WINDOW_BP`` of the TSS (see :func:`_place_indel`), with i.i.d. Bernoulli(f)
+    haplotypes, ``f ~ Uniform(*INDEL_GENE_AF_RANGE)``, redrawn until the cohort ALT frequency
+    lies in ``INDEL_GENE_AF_RANGE`` and the r^2 with every SNV of the locus is below
+    ``INDEL_GENE_MAX_R2``.
+
+    Returns:
+        (anchor position within the locus, REF, ALT, int8 haplotypes (2 * n_people,),
+        bool ``taken`` mask of the locus with the SNVs and this indel's REF span).
+    """
+    taken = np.zeros(len(locus_codes), dtype=bool)
+    taken[snv_positions] = True
+    window = (tss_in_locus - LEARNABLE_WINDOW_BP, tss_in_locus + LEARNABLE_WINDOW_BP)
+    pos, ref, alt = _place_indel(rng, locus_codes, taken, min_bp=INDEL_GENE_MIN_BP, window=window)
+    low, high = INDEL_GENE_AF_RANGE
+    for _ in range(MAX_INDEL_DRAWS):
+        hap = (rng.random(snv_haplotypes.shape[1]) < rng.uniform(low, high)).astype(np.int8)
+        if low <= hap.mean() <= high and _max_r2(snv_haplotypes, hap) < INDEL_GENE_MAX_R2:
+            return pos, ref, alt, hap, taken
+    return None
 
 
 def inverse_normal_transform(values: np.ndarray) -> np.ndarray:
@@ -506,7 +717,27 @@ def _write_expression_bed(
     pysam.tabix_index(str(text_path), preset="bed", force=True)
 
 
-def _readme_text(seed: int, n_people: int, genes: Sequence[str], locus_bp: int, n_snvs: int) -> str:
+def _readme_text(
+    seed: int, n_people: int, genes: Sequence[str], locus_bp: int, n_snvs: int, n_indels: int | None = None
+) -> str:
+    """The cohort's README.md; ``n_indels`` None for an SNV-only cohort (``indels=False``)."""
+    gene_list = ", ".join(genes)
+    variants = f"- biallelic SNVs written: {n_snvs}\n"
+    indel_text = ""
+    if n_indels is not None:
+        gene_list += f", and the indel gene {DEMO_INDEL_GENE}"
+        variants += (
+            f"- short indels written: {n_indels} (1-{MAX_DEMO_INDEL_BP} bp deletions and insertions,\n"
+            f"  at least {MIN_INDELS_PER_LOCUS} per locus; left-normalised, biallelic, phased, REF from\n"
+            f"  reference.fa; no other record within an indel's REF span +-1 bp; background indels\n"
+            f"  have random haplotypes, ALT frequency {INDEL_MIN_AF}-0.5, and no effect on expression)\n"
+        )
+        indel_text = f"""
+The last gene, {DEMO_INDEL_GENE}, has h2 = {INDEL_GENE_H2} from exactly one causal variant: an
+indel of {INDEL_GENE_MIN_BP}-{MAX_DEMO_INDEL_BP} bp within {LEARNABLE_WINDOW_BP} bp of its TSS, with ALT frequency
+{INDEL_GENE_AF_RANGE[0]}-{INDEL_GENE_AF_RANGE[1]} and r^2 < {INDEL_GENE_MAX_R2} with every SNV of its locus, so no SNV
+tags it. Its truth.tsv row gives the indel's full REF and ALT alleles.
+"""
     return f"""# Simulated Performer demo cohort
 
 THIS IS SIMULATED DATA. The gene names are stand-ins borrowed from the Performer
@@ -516,11 +747,10 @@ Generated by `performer.data.simulate` (msprime {msprime.__version__}).
 
 - seed: {seed}
 - people: {n_people} (samples SIM0001..SIM{n_people:04d}, phased diploid)
-- genes: {len(genes)} ({", ".join(genes)})
+- genes: {len(genes) + (n_indels is not None)} ({gene_list})
 - locus length: {locus_bp} bp per gene, TSS at the locus midpoint
 - contig: {CHROM}, one locus every {LOCUS_SPACING_BP} bp starting at {LOCUS_OFFSET_BP}
-- biallelic SNVs written: {n_snvs}
-- demography: one population, {ANCESTRAL_SIZE} -> {PRESENT_SIZE} over the last
+{variants}- demography: one population, {ANCESTRAL_SIZE} -> {PRESENT_SIZE} over the last
   {GROWTH_GENERATIONS} generations (exponential growth)
 - recombination rate: {RECOMBINATION_RATE} per bp per generation
 - mutation rate: {MUTATION_RATE} per bp per generation
@@ -528,9 +758,10 @@ Generated by `performer.data.simulate` (msprime {msprime.__version__}).
   SNVs with MAF >= {MIN_CAUSAL_MAF} (see truth.tsv; beta is per ALT allele on the
   standardised pre-transform scale)
 - expression: rank-based inverse-normal transformed per gene (Blom offset)
-
+{indel_text}
 Coordinates: genes.tsv and truth.tsv `pos`/`tss` are 0-based; VCF POS and
-truth.tsv `vcf_pos` are 1-based; expression.bed.gz `end` is the 1-based TSS.
+truth.tsv `vcf_pos` are 1-based (an indel's position is its anchor base, the
+first base of REF and ALT); expression.bed.gz `end` is the 1-based TSS.
 """
 
 
@@ -540,14 +771,21 @@ def simulate_cohort(
     n_people: int = 300,
     genes: Sequence[str] = DEMO_GENES,
     locus_bp: int = 65_536,
+    indels: bool = True,
 ) -> pathlib.Path:
     """Simulate a demo cohort and write it to ``out_dir``.
+
+    With ``indels`` (the default, cohort ``demo-v2``) every locus also holds short indels and
+    one more gene, :data:`DEMO_INDEL_GENE`, follows the ``genes`` loci; its single causal
+    variant is a core-promoter indel untagged by any SNV (see the module docstring).  The
+    records and rows of ``genes`` are the same with or without ``indels``: indels only add
+    VCF records, one locus (100 kb more contig) and one row to each table.
 
     Args:
         out_dir: output directory; created if missing.  Existing files with
             the same names are overwritten.
         seed: non-negative integer; all output is a deterministic function of
-            (seed, n_people, genes, locus_bp).
+            (seed, n_people, genes, locus_bp, indels).
         n_people: number of diploid individuals, named ``SIM0001``,
             ``SIM0002``, ... (zero-padded to at least 4 digits).
         genes: gene symbols, one locus each, laid out in this order along
@@ -556,22 +794,30 @@ def simulate_cohort(
         locus_bp: length of each simulated locus in bp; gene ``k`` occupies
             ``[k * 100_000 + 10_000, k * 100_000 + 10_000 + locus_bp)``
             (0-based, half-open) and its TSS is ``locus_start + locus_bp // 2``.
+        indels: add the short indels and the indel gene (``DEMO_INDEL_GENE``, gene
+            index ``len(genes)``, ID ``ENSGSIM<len(genes) + 1>.1``).  False writes the
+            SNV-only cohort of ``demo-v1``.
 
-    Files written into ``out_dir``:
+    Files written into ``out_dir`` (``n = len(genes) + 1`` genes with ``indels``, else
+    ``len(genes)``):
         ``reference.fa`` / ``.fai``: one contig ``chr1`` of
-        ``len(genes) * 100_000 + 20_000`` bp, uppercase ACGT, 60 bases a line.
-        ``genotypes.vcf.gz`` / ``.tbi``: VCFv4.2, phased biallelic SNVs sorted
-        by POS (1-based), ID ``sim_chr1_<POS>``, INFO ``AF``.
+        ``n * 100_000 + 20_000`` bp, uppercase ACGT, 60 bases a line.
+        ``genotypes.vcf.gz`` / ``.tbi``: VCFv4.2, phased biallelic records sorted
+        by POS (1-based), ID ``sim_chr1_<POS>``, INFO ``AF``: SNVs and, with
+        ``indels``, left-normalised indels of 1-20 bp (anchored: REF and ALT share
+        their first base), each with no other record within its REF span +-1 bp;
+        the file is unchanged by ``bcftools norm -f reference.fa``.
         ``expression.bed.gz`` / ``.tbi``: ``#chr start end gene_id SIM0001 ...``,
         one row per gene, ``start`` = 0-based TSS, ``end`` = start + 1, gene IDs
         ``ENSGSIM00001.1``, ...; inverse-normal transformed values.
         ``genes.tsv``: ``gene_id gene_name chrom tss strand`` (tss 0-based).
         ``heritability.tsv``: ``gene_id gene_name h2 n_causal``.
         ``truth.tsv``: ``gene_id gene_name chrom pos vcf_pos ref alt beta af
-        distance_to_tss h2``, one row per causal SNV; ``pos`` 0-based,
-        ``vcf_pos`` 1-based, ``beta`` per ALT allele on the standardised
-        pre-transform scale, ``af`` the ALT frequency, ``distance_to_tss`` =
-        ``pos - tss`` in bp.
+        distance_to_tss h2``, one row per causal variant (SNVs, and the indel
+        gene's indel with its full REF and ALT strings); ``pos`` 0-based (an
+        indel's anchor base), ``vcf_pos`` 1-based, ``beta`` per ALT allele on
+        the standardised pre-transform scale, ``af`` the ALT frequency,
+        ``distance_to_tss`` = ``pos - tss`` in bp.
         ``README.md``: description of the data and parameters.
 
     Returns:
@@ -579,9 +825,12 @@ def simulate_cohort(
 
     Raises:
         ValueError: if ``seed < 0``, ``n_people < 10``, ``genes`` is empty or
-            has duplicates, or ``locus_bp`` is outside [10_000, 100_000].
+            has duplicates (or holds ``DEMO_INDEL_GENE`` with ``indels``), or
+            ``locus_bp`` is outside [10_000, 100_000].
         RuntimeError: if a heritable gene's locus has no SNV eligible as its
-            first causal variant after ``MAX_LOCUS_ATTEMPTS`` re-simulations.
+            first causal variant after ``MAX_LOCUS_ATTEMPTS`` re-simulations, or
+            (with ``indels``) no indel gene locus allows an untagged causal indel
+            in as many (possible only in very small cohorts).
     """
     genes = tuple(genes)
     if seed < 0:
@@ -592,6 +841,8 @@ def simulate_cohort(
         raise ValueError("genes must not be empty")
     if len(set(genes)) != len(genes):
         raise ValueError(f"gene names must be unique, got {genes}")
+    if indels and DEMO_INDEL_GENE in genes:
+        raise ValueError(f"{DEMO_INDEL_GENE} is the indel gene's name; it cannot also be in genes")
     if not 10_000 <= locus_bp <= LOCUS_SPACING_BP:
         raise ValueError(f"locus_bp must be in [10000, {LOCUS_SPACING_BP}], got {locus_bp}")
 
@@ -599,22 +850,30 @@ def simulate_cohort(
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n_genes = len(genes)
+    n_people_haplotypes = 2 * n_people
+    # Everything of ``genes`` is computed exactly as in the SNV-only demo-v1 cohort; the indels
+    # and the indel gene only add records, rows and 100 kb of contig from their own streams.
     contig_length = n_genes * LOCUS_SPACING_BP + CONTIG_PADDING_BP
     sample_names = [f"SIM{i + 1:04d}" for i in range(n_people)]
     gene_ids = [f"ENSGSIM{k + 1:05d}.1" for k in range(n_genes)]
     locus_starts = [k * LOCUS_SPACING_BP + LOCUS_OFFSET_BP for k in range(n_genes)]
     tss = [start + locus_bp // 2 for start in locus_starts]
     logger.info(
-        "Simulating demo cohort: seed=%d, %d people, %d genes, %d bp loci -> %s",
+        "Simulating demo cohort: seed=%d, %d people, %d genes%s, %d bp loci -> %s",
         seed,
         n_people,
         n_genes,
+        f" + {DEMO_INDEL_GENE} and short indels" if indels else "",
         locus_bp,
         out_dir,
     )
 
     # Reference sequence.
     base_codes = _rng(seed, _STREAM_REFERENCE).choice(4, size=contig_length, p=BASE_PROBS)
+    if indels:  # the indel gene's extra 100 kb, from its own stream
+        extra = _rng(seed, _STREAM_INDEL_GENE, _INDEL_GENE_REFERENCE).choice(4, size=LOCUS_SPACING_BP, p=BASE_PROBS)
+        base_codes = np.concatenate([base_codes, extra])
+        contig_length += LOCUS_SPACING_BP
     _write_fasta(out_dir / "reference.fa", {CHROM: ASCII_BASES[base_codes]})
 
     h2 = _heritabilities(n_genes, seed)
@@ -625,6 +884,17 @@ def simulate_cohort(
     expression = np.zeros((n_genes, n_people))
     truth_rows: list[dict[str, object]] = []  # ref/alt/vcf_pos filled in below
     heritability_rows: list[list[object]] = []
+    # Indel records (contig positions, 0-based), added after the SNVs' ALT bases are drawn.
+    indel_positions: list[int] = []
+    indel_refs: list[str] = []
+    indel_alts: list[str] = []
+    indel_haplotypes: list[np.ndarray] = []
+
+    def add_indels(start: int, positions: Sequence[int], refs: Sequence[str], alts: Sequence[str], haps) -> None:
+        indel_positions.extend(start + p for p in positions)
+        indel_refs.extend(refs)
+        indel_alts.extend(alts)
+        indel_haplotypes.extend(haps)
 
     for k, gene in enumerate(genes):
         tss_in_locus = locus_bp // 2
@@ -641,6 +911,12 @@ def simulate_cohort(
         logger.info("locus %s: %d biallelic SNVs (attempt %d)", gene, len(positions), attempt + 1)
         all_positions.append(positions + locus_starts[k])
         all_haplotypes.append(haplotypes)
+        if indels:
+            locus_codes = base_codes[locus_starts[k] : locus_starts[k] + locus_bp]
+            add_indels(
+                locus_starts[k],
+                *_background_indels(_rng(seed, _STREAM_INDELS, k), positions, locus_codes, n_people_haplotypes),
+            )
 
         # Expression phenotype.
         rng = _rng(seed, _STREAM_PHENOTYPE, k)
@@ -673,6 +949,79 @@ def simulate_cohort(
     # ALT: a uniformly chosen base different from REF (shift by 1-3 mod 4).
     shifts = _rng(seed, _STREAM_ALT_BASES).integers(1, 4, size=len(positions))
     alts = BASES[(base_codes[positions] + shifts) % 4]
+    n_snvs = len(positions)
+
+    all_genes, all_ids, all_strands = list(genes), list(gene_ids), list(strands)
+    if indels:
+        # The indel gene: its own locus (msprime), SNV ALT bases, causal indel, phenotype and strand.
+        k = n_genes
+        start = k * LOCUS_SPACING_BP + LOCUS_OFFSET_BP
+        tss_in_locus = locus_bp // 2
+        locus_codes = base_codes[start : start + locus_bp]
+        for attempt in range(MAX_LOCUS_ATTEMPTS):
+            gene_positions, gene_haplotypes = _simulate_locus_haplotypes(
+                n_people, locus_bp, seed, _INDEL_GENE_LOCUS, attempt, stream=_STREAM_INDEL_GENE
+            )
+            causal_rng = _rng(seed, _STREAM_INDEL_GENE, _INDEL_GENE_CAUSAL, attempt)
+            found = _indel_gene_causal(causal_rng, gene_positions, gene_haplotypes, locus_codes, tss_in_locus)
+            if found is not None:
+                break
+            logger.debug("%s attempt %d: no untagged causal indel, re-simulating", DEMO_INDEL_GENE, attempt)
+        else:
+            raise RuntimeError(
+                f"{DEMO_INDEL_GENE}: no causal indel with r^2 < {INDEL_GENE_MAX_R2} to every SNV after "
+                f"{MAX_LOCUS_ATTEMPTS} loci of {n_people} people"
+            )
+        causal_pos, causal_ref, causal_alt, causal_hap, taken = found
+        logger.info(
+            "locus %s: %d biallelic SNVs (attempt %d), causal indel %s>%s at %d",
+            DEMO_INDEL_GENE, len(gene_positions), attempt + 1, causal_ref, causal_alt, start + causal_pos + 1,
+        )  # fmt: skip
+        gene_contig_positions = gene_positions + start
+        gene_shifts = _rng(seed, _STREAM_INDEL_GENE, _INDEL_GENE_ALT_BASES).integers(1, 4, size=len(gene_positions))
+        positions = np.concatenate([positions, gene_contig_positions])
+        haplotypes = np.vstack([haplotypes, gene_haplotypes])
+        refs = np.concatenate([refs, BASES[base_codes[gene_contig_positions]]])
+        alts = np.concatenate([alts, BASES[(base_codes[gene_contig_positions] + gene_shifts) % 4]])
+        n_snvs = len(positions)
+        add_indels(start, [causal_pos], [causal_ref], [causal_alt], [causal_hap])
+        add_indels(
+            start,
+            *_background_indels(
+                _rng(seed, _STREAM_INDEL_GENE, _INDEL_GENE_INDELS), gene_positions, locus_codes,
+                n_people_haplotypes, taken,
+            ),
+        )  # fmt: skip
+
+        rng = _rng(seed, _STREAM_INDEL_GENE, _INDEL_GENE_PHENOTYPE)
+        genetic, beta = _genetic_values(rng, causal_hap[None, :], INDEL_GENE_H2)
+        noise = rng.normal(scale=np.sqrt(1.0 - INDEL_GENE_H2), size=n_people)
+        expression = np.vstack([expression, inverse_normal_transform(genetic + noise)])
+        all_genes.append(DEMO_INDEL_GENE)
+        all_ids.append(f"ENSGSIM{k + 1:05d}.1")
+        all_strands.append(_rng(seed, _STREAM_INDEL_GENE, _INDEL_GENE_STRAND).choice(np.array(["+", "-"])))
+        tss.append(start + tss_in_locus)
+        heritability_rows.append([all_ids[-1], DEMO_INDEL_GENE, f"{INDEL_GENE_H2:.6g}", 1])
+        truth_rows.append(
+            {
+                "gene_id": all_ids[-1],
+                "gene_name": DEMO_INDEL_GENE,
+                "chrom": CHROM,
+                "pos": start + causal_pos,
+                "beta": f"{beta[0]:.6g}",
+                "af": f"{causal_hap.mean():.6g}",
+                "distance_to_tss": causal_pos - tss_in_locus,
+                "h2": f"{INDEL_GENE_H2:.6g}",
+            }
+        )
+
+        # Merge the indels into the records, sorted by POS (no two records share a POS).
+        positions = np.concatenate([positions, np.asarray(indel_positions, dtype=np.int64)])
+        haplotypes = np.vstack([haplotypes, np.asarray(indel_haplotypes, dtype=np.int8)])
+        refs = np.concatenate([refs.astype(object), np.array(indel_refs, dtype=object)])
+        alts = np.concatenate([alts.astype(object), np.array(indel_alts, dtype=object)])
+        order = np.argsort(positions, kind="stable")
+        positions, haplotypes, refs, alts = positions[order], haplotypes[order], refs[order], alts[order]
     _write_vcf(out_dir / "genotypes.vcf.gz", contig_length, sample_names, positions, refs, alts, haplotypes)
 
     site_index = {int(p): i for i, p in enumerate(positions)}
@@ -680,11 +1029,12 @@ def simulate_cohort(
         i = site_index[row["pos"]]
         row.update(vcf_pos=row["pos"] + 1, ref=refs[i], alt=alts[i])
 
-    _write_expression_bed(out_dir / "expression.bed.gz", sample_names, gene_ids, [CHROM] * n_genes, tss, expression)
+    n_all = len(all_genes)
+    _write_expression_bed(out_dir / "expression.bed.gz", sample_names, all_ids, [CHROM] * n_all, tss, expression)
     _write_tsv(
         out_dir / "genes.tsv",
         ["gene_id", "gene_name", "chrom", "tss", "strand"],
-        [[gene_ids[k], genes[k], CHROM, tss[k], strands[k]] for k in range(n_genes)],
+        [[all_ids[k], all_genes[k], CHROM, tss[k], all_strands[k]] for k in range(n_all)],
     )
     _write_tsv(out_dir / "heritability.tsv", ["gene_id", "gene_name", "h2", "n_causal"], heritability_rows)
     _write_tsv(
@@ -692,11 +1042,14 @@ def simulate_cohort(
         TRUTH_COLUMNS,
         [[row[column] for column in TRUTH_COLUMNS] for row in truth_rows],
     )
-    (out_dir / "README.md").write_text(_readme_text(seed, n_people, genes, locus_bp, len(positions)))
+    (out_dir / "README.md").write_text(
+        _readme_text(seed, n_people, genes, locus_bp, n_snvs, len(indel_positions) if indels else None)
+    )
     logger.info(
-        "Wrote %d SNVs, %d genes, %d causal SNVs to %s in %.1f s",
-        len(positions),
-        n_genes,
+        "Wrote %d SNVs, %d indels, %d genes, %d causal variants to %s in %.1f s",
+        n_snvs,
+        len(indel_positions),
+        n_all,
         len(truth_rows),
         out_dir,
         time.perf_counter() - started,
@@ -708,7 +1061,7 @@ def demo_cache_dir(seed: int = 0) -> pathlib.Path:
     """Default location of the cached demo cohort.
 
     ``$PERFORMER_CACHE`` if set, else ``$XDG_CACHE_HOME/performer``, else
-    ``~/.cache/performer``; joined with ``demo-v1-seed{seed}``.  Nothing is
+    ``~/.cache/performer``; joined with ``demo-v2-seed{seed}`` (``CACHE_VERSION``).  Nothing is
     created.
 
     Returns:
