@@ -38,8 +38,15 @@ def tiny_datamodule(cohort: Path, **kwargs) -> PerformerDataModule:
 
 @pytest.fixture(scope="session")
 def tiny_cohort(tmp_path_factory) -> Path:
-    """60 simulated people, 3 genes (BTNL3 first)."""
-    return simulate_cohort(tmp_path_factory.mktemp("cohort"), seed=1, n_people=60, genes=DEMO_GENES[:3])
+    """60 simulated people, 3 genes (BTNL3 first), SNVs only."""
+    return simulate_cohort(tmp_path_factory.mktemp("cohort"), seed=1, n_people=60, genes=DEMO_GENES[:3], indels=False)
+
+
+@pytest.fixture(scope="session")
+def indel_cohort(tmp_path_factory) -> Path:
+    """60 simulated people, SNVs and short indels, 2 genes: BTNL3 and the demo's indel gene (its causal variant
+    an indel no SNV tags)."""
+    return simulate_cohort(tmp_path_factory.mktemp("indel_cohort"), seed=1, n_people=60, genes=DEMO_GENES[:1])
 
 
 def run_train(
