@@ -389,6 +389,72 @@ def predict_ism(
     return float(parts[0][0]), scores
 
 
+def predict_variants(
+    model: Model,
+    reference_codes: np.ndarray,
+    variant_codes: np.ndarray,
+    *,
+    track: int | None = None,
+    batch_size: int = 32,
+    precision: str = "fp32",
+    device: str | torch.device | None = None,
+    progress: str | None = None,
+) -> tuple[float, np.ndarray]:
+    """Effects of whole variant sequences (indels, MNPs, any edit) against one reference sequence.
+
+    ``effect_j = prediction(variant_codes[j]) - prediction(reference_codes)``. Like :func:`predict_ism`,
+    each forward pass holds the reference followed by up to ``batch_size`` variant sequences (one-hots
+    built on the device from the base codes, ``N`` = all-zero rows), and every effect is taken against
+    the reference prediction of its own pass (same kernels and batch shape). Variant sequences have the
+    reference's length: an indel's sequence is the reference window with the ALT applied and re-cut
+    around the TSS (:meth:`performer.data.haplotypes.HaplotypeWindow.reference_with`).
+
+    Args:
+        model, track, device, progress: as :func:`predict_sequences`.
+        reference_codes: uint8 (or any integer) ``(L,)`` base codes 0-4 (``A,C,G,T,N``).
+        variant_codes: integer ``(n, L)`` base codes 0-4, one variant sequence per row.
+        batch_size: variant sequences per pass (``batch_size + 1`` sequences).
+        precision: ``"fp32"`` (default: bf16 rounding of the two outputs is larger than most effects)
+            or ``"bf16"``.
+
+    Returns:
+        ``(reference prediction of the first pass (NaN when n = 0), float64 (n,) effects)``.
+
+    Raises:
+        ValueError: ``reference_codes`` not 1-D, ``variant_codes`` not ``(n, L)`` with the reference's
+            ``L``, a code outside 0-4, or as :func:`predict_sequences`.
+    """
+    from performer.model.inputs import codes_one_hot
+
+    reference = np.asarray(reference_codes)
+    variants = np.asarray(variant_codes)
+    if reference.ndim != 1:
+        raise ValueError(f"reference_codes must be (L,) base codes; got shape {reference.shape}")
+    if variants.ndim == 1 and variants.size == 0:
+        variants = variants.reshape(0, len(reference))
+    if variants.ndim != 2 or variants.shape[1] != len(reference):
+        raise ValueError(f"variant_codes must be (n, {len(reference)}) base codes; got shape {variants.shape}")
+    for name, codes in (("reference_codes", reference), ("variant_codes", variants)):
+        if codes.size and (not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0 or codes.max() > 4):
+            raise ValueError(f"{name} must be integer base codes 0-4 (A, C, G, T, N)")
+    if len(variants) == 0:
+        return float("nan"), np.zeros(0, dtype=np.float64)
+    n = _n_batches(len(variants), batch_size)
+    dev = choose_device(device)
+    reference = torch.from_numpy(reference.astype(np.uint8))
+    variants = torch.from_numpy(variants.astype(np.uint8))
+
+    def batches() -> Iterator[torch.Tensor]:
+        on_device = reference.to(dev)
+        for i in range(n):
+            chunk = variants[i * batch_size : (i + 1) * batch_size].to(dev)
+            yield codes_one_hot(torch.cat([on_device.unsqueeze(0), chunk]))
+
+    parts = _predict_batches(model, batches(), track, precision, dev, progress, n)
+    effects = np.concatenate([p[1:] - p[0] for p in parts])
+    return float(parts[0][0]), effects
+
+
 def input_gradients(
     model: Model,
     x: np.ndarray | torch.Tensor,
