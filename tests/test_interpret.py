@@ -102,6 +102,7 @@ def test_ism_of_a_linear_model_is_exact_and_skips_unobserved_snvs():
     assert list(table["ref"]) == ["ACGT"[c] for c in snvs.ref[kept]]
     assert list(table["alt"]) == ["ACGT"[c] for c in snvs.alt[kept]]
     assert list(table["snv_id"]) == ["snv0", "snv1", "snv3", "snv4"]
+    assert list(table["kind"]) == ["SNV"] * 4  # PersonalWindow: SNVs only
     af = snvs.dosage[:, kept].mean(axis=0) / 2
     np.testing.assert_allclose(table["maf"], np.minimum(af, 1 - af))
     ref_x = torch.from_numpy(codes_to_one_hot(window.codes).astype(np.float32))[None]

@@ -1,13 +1,27 @@
-"""In-silico mutagenesis (ISM) of observed SNVs and high-scoring variants (HSVs).
+"""In-silico mutagenesis (ISM) of observed variants (SNVs, and indels and MNPs) and high-scoring variants (HSVs).
 
-The ISM score of an SNV is the change of the model's prediction when its ALT base replaces the REF
-base in the *reference* window (Drusinsky et al., "Interpretation": ISM of every variant observed in
-the cohort, then the top-k variants by absolute ISM as HSVs, with k the number of non-zero elastic-net
-coefficients of the same gene and fold).
+The ISM score of a variant is the change of the model's prediction when its ALT allele replaces the
+REF allele in the *reference* window (Drusinsky et al., "Interpretation": ISM of every variant observed
+in the cohort, then the top-k variants by absolute ISM as HSVs, with k the number of non-zero
+elastic-net coefficients of the same gene and fold).
 
-Coordinates are 0-based; ``distance_to_tss = pos - tss`` in bp (positive downstream on the forward
-strand). The forward passes go through :func:`performer.predict.predict_ism` (device, precision, eval
-mode, read-out); any model :mod:`performer.predict` reads works here.
+Two kinds of windows:
+
+* a :class:`~performer.data.personal.PersonalWindow` (SNVs only): every observed SNV, a single-base
+  substitution of the reference one-hot (:func:`performer.predict.predict_ism`);
+* a :class:`~performer.data.haplotypes.HaplotypeWindow` (``data.indels``, or phased SNV haplotypes):
+  every observed record starting inside the window. SNVs are scored exactly as above (same passes, so
+  their rows equal the SNV-only table's); indels and MNPs (multi-base substitutions) by applying the ALT
+  allele to the reference window with the TSS kept at index ``L // 2``
+  (:meth:`~performer.data.haplotypes.HaplotypeWindow.reference_with`, as ``bcftools consensus``) and
+  predicting that sequence (:func:`performer.predict.predict_variants`). Records with an ALT ``*`` are
+  never scored (no one carries them).
+
+Coordinates are reference coordinates, 0-based: ``pos`` is the start of the REF allele (an indel's
+anchor base) and ``distance_to_tss = pos - tss`` in bp (positive downstream on the forward strand). The
+forward passes go through :mod:`performer.predict` (device, precision, eval mode, read-out); any model
+it reads works here. :func:`observed_dosage` gives the dosage columns in the table's row order (driver
+selection).
 """
 
 from __future__ import annotations
@@ -16,16 +30,66 @@ import numpy as np
 import pandas as pd
 import torch
 
+from performer.data.haplotypes import HaplotypeWindow
 from performer.data.personal import PersonalWindow
 from performer.data.reference import BASES, codes_to_one_hot
-from performer.predict import Model, predict_ism
+from performer.predict import Model, predict_ism, predict_variants
 
-ISM_COLUMNS = ["chrom", "pos", "ref", "alt", "snv_id", "maf", "distance_to_tss", "ism"]
+ISM_COLUMNS = ["chrom", "pos", "ref", "alt", "snv_id", "kind", "maf", "distance_to_tss", "ism"]
+KINDS = ("SNV", "indel", "MNP")
+"""Values of the ``kind`` column: single-base substitution, REF and ALT of different lengths (insertion,
+deletion, complex replacement), multi-base substitution of equal lengths."""
+
+ALLELE_LETTERS = BASES + "N"
+VARIANTS_PER_CHUNK = 1024
+"""At most this many indel/MNP sequences (rounded to whole passes) are built at once (memory)."""
+
+
+def allele_string(codes: np.ndarray) -> str:
+    """Base codes 0-4 -> allele letters (``ACGTN``)."""
+    return "".join(ALLELE_LETTERS[int(c)] for c in codes)
+
+
+def variant_kind(ref_length: int, alt_length: int) -> str:
+    """``SNV`` (1 and 1 bp), ``MNP`` (equal lengths above 1) or ``indel`` (different lengths)."""
+    if ref_length != alt_length:
+        return "indel"
+    return "SNV" if ref_length == 1 else "MNP"
+
+
+def observed_variants(window: PersonalWindow | HaplotypeWindow) -> np.ndarray:
+    """int64 indices of the variants :func:`ism_scores` scores, in table order.
+
+    For a :class:`~performer.data.haplotypes.HaplotypeWindow`: indices into ``window.records`` of the
+    records starting inside ``[start, end)`` with an ALT other than ``*`` carried by at least one person.
+    Otherwise: columns of ``window.snvs`` with ALT dosage > 0 in at least one person.
+    """
+    if isinstance(window, HaplotypeWindow):
+        records = window.records
+        if len(records) == 0:
+            return np.zeros(0, dtype=np.int64)
+        real = np.array([a is not None for a in records.alt], dtype=bool)
+        carried = (window.dosage() > 0).any(axis=0)
+        return np.flatnonzero(window.inside() & real & carried).astype(np.int64)
+    snvs = window.snvs
+    if len(snvs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero((snvs.dosage > 0).any(axis=0)).astype(np.int64)
+
+
+def observed_dosage(window: PersonalWindow | HaplotypeWindow, rows: np.ndarray | None = None) -> np.ndarray:
+    """int8 ``(n_people, n_observed)``: ALT dosages 0/1/2 of the selected people (default all), one column
+    per :func:`ism_scores` row, in the same order (``window.dosage()`` of a HaplotypeWindow, else
+    ``window.snvs.dosage``, at :func:`observed_variants`)."""
+    columns = observed_variants(window)
+    dosage = window.dosage() if isinstance(window, HaplotypeWindow) else window.snvs.dosage
+    dosage = dosage if rows is None else dosage[np.asarray(rows, dtype=np.int64)]
+    return dosage[:, columns]
 
 
 def ism_scores(
     model: Model,
-    window: PersonalWindow,
+    window: PersonalWindow | HaplotypeWindow,
     tss: int,
     batch_size: int = 32,
     device: str | torch.device | None = None,
@@ -33,17 +97,20 @@ def ism_scores(
     track: int | None = None,
     progress: str | None = None,
 ) -> pd.DataFrame:
-    """ISM score of every SNV of ``window`` observed in its people.
+    """ISM score of every variant of ``window`` observed in its people.
 
-    ``ism = prediction(reference window with the ALT base at the SNV) - prediction(reference window)``: the
-    reference window is the one-hot of ``window.codes`` (``N`` = all-zero rows) and the mutated window
-    carries a full ALT one-hot at the SNV's position (a homozygous-ALT change in the dosage-averaged
-    encoding). An SNV is *observed* if at least one row of ``window.snvs.dosage`` has ALT dosage > 0;
-    the others are left out of the table.
+    ``ism = prediction(reference window with the ALT allele) - prediction(reference window)``: the
+    reference window is the one-hot of ``window.codes`` (``N`` = all-zero rows). For an SNV the mutated
+    window carries a full ALT one-hot at the SNV's position (a homozygous-ALT change in the
+    dosage-averaged encoding). For an indel or MNP of a HaplotypeWindow it is the reference window with
+    that one record applied, TSS-centred (``window.reference_with``): a deletion pulls in downstream and
+    upstream flank so the TSS stays at index ``L // 2``. A variant is *observed* if at least one person
+    carries its ALT (:func:`observed_variants`); the others are left out of the table.
 
     Each forward pass holds the reference window followed by up to ``batch_size`` mutated windows,
     and every score is taken against the reference prediction of its own pass
-    (:func:`performer.predict.predict_ism`). The model runs in eval mode (restored afterwards).
+    (:func:`performer.predict.predict_ism` for SNVs, :func:`performer.predict.predict_variants` for
+    indels and MNPs, in separate passes). The model runs in eval mode (restored afterwards).
 
     Precision: fp32 by default, whatever precision the model was trained with. ``precision="bf16"``
     rounds both outputs to 8 significant bits, and their difference is then mostly rounding: on the
@@ -53,8 +120,8 @@ def ism_scores(
     Args:
         model: a Performer model, a pretrained Enformer (with ``track``) or a callable ``(B, L, 4)`` ->
             ``(B,)``; see :func:`performer.predict.readout`.
-        window: the gene's window; ``window.snvs.dosage`` rows are the people whose observed SNVs
-            are scored (e.g. the cohort people).
+        window: the gene's window, a PersonalWindow (SNVs) or a HaplotypeWindow (every record); its
+            dosage rows are the people whose observed variants are scored (e.g. the cohort people).
         tss: 0-based TSS position on ``window.chrom`` (bp), for ``distance_to_tss``.
         batch_size: mutated windows per forward pass (>= 1).
         device: default :func:`performer.predict.choose_device`; a module is moved there.
@@ -63,11 +130,13 @@ def ism_scores(
         progress: a progress-bar label, or None.
 
     Returns:
-        One row per observed SNV, in window order, columns ``chrom`` (str), ``pos`` (int64, 0-based),
-        ``ref``/``alt`` (letters), ``snv_id`` (VCF ID), ``maf`` (float64, ``min(af, 1 - af)`` with
-        ``af = dosage.mean() / 2`` over the window's people), ``distance_to_tss`` (int64, bp),
-        ``ism`` (float64). ``attrs["reference_prediction"]`` holds the reference window's
-        prediction (float, from the first batch; NaN when no SNV is observed).
+        One row per observed variant, in window (VCF) order, columns :data:`ISM_COLUMNS`: ``chrom``
+        (str), ``pos`` (int64, 0-based start of REF in reference coordinates), ``ref``/``alt`` (allele
+        letters, e.g. ``ACG``/``A`` for a deletion), ``snv_id`` (VCF ID, also of indels), ``kind``
+        (``SNV``, ``indel`` or ``MNP``: :func:`variant_kind`), ``maf`` (float64, ``min(af, 1 - af)`` with
+        ``af = dosage.mean() / 2`` over the window's people), ``distance_to_tss`` (int64, bp), ``ism``
+        (float64). ``attrs["reference_prediction"]`` holds the reference window's prediction (float,
+        from the first pass, of the SNVs if any; NaN when no variant is observed).
 
     Raises:
         ValueError: ``batch_size < 1``; an SNV outside ``[window.start, window.end)``; the model
@@ -75,9 +144,11 @@ def ism_scores(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if isinstance(window, HaplotypeWindow):
+        return _haplotype_ism(model, window, tss, batch_size, device, precision, track, progress)
     snvs = window.snvs
     length = len(window.codes)
-    observed = np.flatnonzero((snvs.dosage > 0).any(axis=0)) if len(snvs) else np.zeros(0, np.int64)
+    observed = observed_variants(window)
     offsets = np.asarray(snvs.pos, dtype=np.int64)[observed] - window.start
     outside = (offsets < 0) | (offsets >= length)
     if outside.any():
@@ -85,25 +156,18 @@ def ism_scores(
         raise ValueError(
             f"SNVs at 0-based positions {bad} lie outside window {window.chrom}:{window.start}-{window.end}"
         )
-
-    af = snvs.dosage[:, observed].mean(axis=0, dtype=np.float64) / 2.0 if len(observed) else np.zeros(0)
-    table = pd.DataFrame(
-        {
-            "chrom": [window.chrom] * len(observed),
-            "pos": np.asarray(snvs.pos, dtype=np.int64)[observed],
-            "ref": [BASES[c] for c in snvs.ref[observed]],
-            "alt": [BASES[c] for c in snvs.alt[observed]],
-            "snv_id": [snvs.ids[j] for j in observed],
-            "maf": np.minimum(af, 1.0 - af).astype(np.float64),
-            "distance_to_tss": np.asarray(snvs.pos, dtype=np.int64)[observed] - int(tss),
-            "ism": np.full(len(observed), np.nan, dtype=np.float64),
-        },
-        columns=ISM_COLUMNS,
+    table = _table(
+        window.chrom,
+        np.asarray(snvs.pos, dtype=np.int64)[observed],
+        [BASES[c] for c in snvs.ref[observed]],
+        [BASES[c] for c in snvs.alt[observed]],
+        [snvs.ids[j] for j in observed],
+        ["SNV"] * len(observed),
+        snvs.dosage[:, observed],
+        tss,
     )
-    table.attrs["reference_prediction"] = float("nan")
     if len(observed) == 0:
         return table
-
     reference, scores = predict_ism(
         model,
         codes_to_one_hot(window.codes),
@@ -116,6 +180,74 @@ def ism_scores(
         progress=progress,
     )
     table.attrs["reference_prediction"] = reference
+    table["ism"] = scores
+    return table
+
+
+def _table(chrom, pos, ref, alt, ids, kind, dosage, tss) -> pd.DataFrame:
+    """The ISM table with NaN scores and ``attrs["reference_prediction"]`` NaN."""
+    pos = np.asarray(pos, dtype=np.int64)
+    af = dosage.mean(axis=0, dtype=np.float64) / 2.0 if len(pos) else np.zeros(0)
+    table = pd.DataFrame(
+        {
+            "chrom": [chrom] * len(pos),
+            "pos": pos,
+            "ref": list(ref),
+            "alt": list(alt),
+            "snv_id": list(ids),
+            "kind": list(kind),
+            "maf": np.minimum(af, 1.0 - af).astype(np.float64),
+            "distance_to_tss": pos - int(tss),
+            "ism": np.full(len(pos), np.nan, dtype=np.float64),
+        },
+        columns=ISM_COLUMNS,
+    )
+    table.attrs["reference_prediction"] = float("nan")
+    return table
+
+
+def _haplotype_ism(model, window: HaplotypeWindow, tss, batch_size, device, precision, track, progress) -> pd.DataFrame:
+    records = window.records
+    observed = observed_variants(window)
+    kind = [variant_kind(len(records.ref[j]), len(records.alt[j])) for j in observed]
+    table = _table(
+        window.chrom,
+        records.pos[observed],
+        [allele_string(records.ref[j]) for j in observed],
+        [allele_string(records.alt[j]) for j in observed],
+        [records.ids[j] for j in observed],
+        kind,
+        window.dosage()[:, observed],
+        tss,
+    )
+    if len(observed) == 0:
+        return table
+    snv = np.array([k == "SNV" for k in kind], dtype=bool)
+    options = dict(track=track, batch_size=batch_size, precision=precision, device=device, progress=progress)
+    scores = np.full(len(observed), np.nan, dtype=np.float64)
+    references = []
+    if snv.any():
+        rows = observed[snv]
+        reference, scores[snv] = predict_ism(
+            model,
+            codes_to_one_hot(window.codes),
+            records.pos[rows] - window.start,
+            np.array([records.alt[j][0] for j in rows], dtype=np.int64),
+            **options,
+        )
+        references.append(reference)
+    if (~snv).any():
+        rows = observed[~snv]
+        chunk = batch_size * max(1, VARIANTS_PER_CHUNK // batch_size)
+        effects = []
+        for begin in range(0, len(rows), chunk):
+            carried = np.zeros((len(rows[begin : begin + chunk]), len(records)), dtype=bool)
+            carried[np.arange(len(carried)), rows[begin : begin + chunk]] = True
+            reference, part = predict_variants(model, window.codes, window.reference_with(carried), **options)
+            references.append(reference)
+            effects.append(part)
+        scores[~snv] = np.concatenate(effects)
+    table.attrs["reference_prediction"] = references[0]
     table["ism"] = scores
     return table
 

@@ -2,15 +2,19 @@
 
 For every finished run and each gene it was trained on (``python evaluate.py task=ism runs=...``):
 
-* ISM of every SNV observed in the cohort inside the gene's window (``ism_scores``), written per run
+* ISM of every variant observed in the cohort inside the gene's window (``ism_scores``: SNVs, and with
+  ``data.indels`` also indels and MNPs, each applied to the reference window with the TSS kept at its
+  centre; the ``kind`` column tells them apart), written per run
   as ``<run_dir>/ism.csv`` and for all runs as ``interpretation/ism.csv``; with ``baseline=enformer``
   also the pretrained Enformer's ISM (tissue CAGE track, 3 centre bins) in ``ism_enformer.csv``,
   computed once per gene window and reused by every fold and train fraction (it depends on neither);
-* HSVs: the top-k SNVs by |ISM|, k = the number of non-zero elastic-net coefficients of the same gene,
-  window, fold and train fraction (``k=`` overrides), as in Drusinsky et al.;
+* HSVs: the top-k variants by |ISM|, k = the number of non-zero elastic-net coefficients of the same gene,
+  window, fold and train fraction (``k=`` overrides), as in Drusinsky et al.; variants are matched to
+  their coefficients on (``pos``, ``ref``, ``alt``);
 * drivers: forward selection on the test people (Sasse et al. 2023, adapted by Drusinsky et al.),
   with the PCC / R^2 against observed expression of the model's own linear surrogate, the reference
-  prediction plus the drivers' ISM x dosage / 2 (``drivers.csv``; genes with r_all <= 0 are skipped
+  prediction plus the drivers' ISM x dosage / 2 (dosages of the ISM table's variants, column for row:
+  :func:`~performer.interpret.ism.observed_dosage`; ``drivers.csv``; genes with r_all <= 0 are skipped
   with the reason in ``drivers_skipped``);
 * gradient x input on the reference window and averaged over the test people's personal windows,
   with the standardized attribution (``attribution/<run>__<gene>.npz``);
@@ -27,6 +31,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +39,7 @@ from omegaconf import DictConfig
 
 from performer.baselines.elastic_net import elastic_net_baseline
 from performer.baselines.enformer import load_reference_enformer, track_for
+from performer.data.haplotypes import HaplotypeWindow
 from performer.evaluation.evaluate import annotate, heritability, requested_baselines, run_datamodule
 from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
 from performer.interpret.drivers import driver_surrogate, select_drivers
@@ -43,7 +49,7 @@ from performer.interpret.functional import (
     read_qtltools_lead_eqtls,
     weight_table,
 )
-from performer.interpret.ism import high_scoring_variants, ism_scores
+from performer.interpret.ism import allele_string, high_scoring_variants, ism_scores, observed_dosage
 from performer.interpret.plots import write_interpretation_figures
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
 from performer.model.module import PerformerModule
@@ -96,7 +102,7 @@ def _coefficients(run: Run, datamodule, saved: pd.DataFrame | None, seed: int) -
         ]
         rows = rows[rows["gene_id"].isin(datamodule.train_gene_ids)]
         if rows["gene_id"].nunique() == len(datamodule.train_gene_ids):
-            return rows.drop_duplicates(["gene_id", "pos", "alt"])
+            return rows.drop_duplicates(["gene_id", "pos", "ref", "alt"])
     log.info(
         "fitting the elastic net for %s (no saved coefficients for window %d bp, fold %s, train fraction %s): "
         "it sets the HSV count",
@@ -115,7 +121,7 @@ def gene_drivers(
 
     Args:
         model, track: the model (Performer, or the pretrained Enformer with its track).
-        table: the gene's ISM table (:func:`gene_ism`; one row per observed SNV, in window order), with
+        table: the gene's ISM table (:func:`gene_ism`; one row per observed variant, in window order), with
             ``attrs["reference_prediction"]`` (and an ``is_hsv`` column, if HSVs were chosen).
         window: the gene's window; dataset, items: the test set and the gene's items in it.
 
@@ -131,8 +137,9 @@ def gene_drivers(
     predictions = predict_people(
         model, dataset, items, track=track, batch_size=int(cfg.batch_size), precision=precision
     )
-    observed = (window.snvs.dosage > 0).any(axis=0)
-    dosage = window.snvs.dosage[people][:, observed].astype(np.float64)
+    dosage = observed_dosage(window, people).astype(np.float64)  # one column per table row
+    if dosage.shape[1] != len(table):
+        raise ValueError(f"the ISM table has {len(table)} rows but the window {dosage.shape[1]} observed variants")
     ism = table["ism"].to_numpy()
     drivers = select_drivers(ism, dosage, predictions)
     surrogate_pcc = surrogate_r2 = np.nan  # no drivers to score (e.g. r_all <= 0): counted in interpret()'s log
@@ -173,12 +180,13 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         table.insert(0, "gene_id", gene_id)
         table.insert(1, "gene", name)
 
-        gene_coefs = coefficients[coefficients["gene_id"] == gene_id].set_index(["pos", "alt"])["coef"]
-        table["en_coef"] = [gene_coefs.get((p, a), np.nan) for p, a in zip(table["pos"], table["alt"])]
+        keys = ["pos", "ref", "alt"]  # an indel and an SNV (or two deletions) can share pos and alt
+        gene_coefs = coefficients[coefficients["gene_id"] == gene_id].set_index(keys)["coef"]
+        table["en_coef"] = [gene_coefs.get(key, np.nan) for key in zip(*(table[c] for c in keys))]
         k = int(cfg.k) if cfg.k is not None else int((gene_coefs != 0).sum())
         hsv = high_scoring_variants(table, k)
-        rank = dict(zip(zip(hsv["pos"], hsv["alt"]), hsv["rank"]))
-        table["hsv_rank"] = [float(rank.get(key, np.nan)) for key in zip(table["pos"], table["alt"])]
+        rank = dict(zip(zip(*(hsv[c] for c in keys)), hsv["rank"]))
+        table["hsv_rank"] = [float(rank.get(key, np.nan)) for key in zip(*(table[c] for c in keys))]
         table["is_hsv"] = table["hsv_rank"].notna()
 
         items = test_groups[g]
@@ -278,6 +286,22 @@ def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None)
         tables.append(table)
     ism = annotate(pd.concat(tables, ignore_index=True), "enformer", run, datamodule)
     return ism, annotate(pd.DataFrame(driver_rows), "enformer", run, datamodule)
+
+
+def _window_dosages(window):
+    """What LD reads of a window (:func:`~performer.interpret.functional.ld_summary`): ``window.snvs``,
+    or for a :class:`~performer.data.haplotypes.HaplotypeWindow` every record inside it with an ALT other
+    than ``*`` (SNVs, indels, MNPs; ``alt`` as allele letters), matched on (``pos``, ``alt``)."""
+    if not isinstance(window, HaplotypeWindow):
+        return window.snvs
+    records = window.records
+    real = np.array([a is not None for a in records.alt], dtype=bool).reshape(-1)
+    keep = np.flatnonzero(window.inside() & real)
+    return SimpleNamespace(
+        pos=records.pos[keep],
+        alt=[allele_string(records.alt[j]) for j in keep],
+        dosage=window.dosage()[:, keep],
+    )
 
 
 def _slug(value) -> str:
@@ -386,6 +410,6 @@ def functional(
         windows=pd.DataFrame(rows),
         annotation_bed=cfg.annotation_bed,
         fine_mapped=fine,
-        dosages={g: w.snvs for g, w in widest.items()},
+        dosages={g: _window_dosages(w) for g, w in widest.items()},
         figures=cfg.figures,
     )
