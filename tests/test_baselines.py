@@ -125,6 +125,8 @@ def test_elastic_net_tables(dm, result, tiny_cohort):
     assert list(result.predictions.columns) == ["gene_id", "gene", "split", "person", "y", "pred"]
     assert len(result.metrics) == 2 * len(dm.gene_ids)
     assert set(result.coefficients["ref"]) | set(result.coefficients["alt"]) <= set("ACGT")
+    assert list(result.coefficients.columns) == ["gene_id", "gene", "snv_id", "pos", "ref", "alt", "kind", "coef"]
+    assert (result.coefficients["kind"] == "SNV").all()  # indels off: SNVs only
     nonzero = result.coefficients.groupby("gene_id")["coef"].apply(lambda c: int((c != 0).sum()))
     for row in result.metrics.itertuples():
         assert row.n_nonzero == nonzero[row.gene_id]

@@ -1,7 +1,11 @@
-"""Per-gene elastic net on SNV dosages: the paper's linear baseline.
+"""Per-gene elastic net on variant dosages: the paper's linear baseline.
 
 For each gene, the predictors are the ALT dosages (0/1/2, float64) of every biallelic SNV in the same
-TSS-centred window the model reads, and the model is scikit-learn's
+TSS-centred window the model reads. With indels on (``dm.indels``, whose windows are
+:class:`~performer.data.haplotypes.HaplotypeWindow`), they are the ALT dosages
+(``window.dosage()``) of every record starting inside the window, in VCF order: SNVs, indels
+(insertions, deletions, complex replacements) and MNPs (multi-base substitutions), all but records with
+an ALT ``*`` (never carried); :func:`window_predictors`. The model is scikit-learn's
 ``Pipeline([("variance", VarianceThreshold()), ("enet", ElasticNetCV(max_iter=2000, cv=5))])``
 (docs/architecture.md, "baselines"; Drusinsky et al., Methods). It is fitted on the fold's **train people
 only** (``dm.split.train``, after any ``train_fraction`` downsampling; :func:`train_rows`): the inner
@@ -23,7 +27,12 @@ Cases without an elastic net, each recorded in the ``status`` column of the metr
 ``no_snvs``        the window holds no SNV at all: predicted by the train mean, 0 non-zero coefficients
 =================  ====================================================================================
 
-Coefficients are per ALT allele, on the dosage scale (the pipeline does not standardise).
+(With indels on, "SNVs" in these names and in ``n_snvs`` means every predictor: SNVs, indels and MNPs.)
+
+Coefficients are per ALT allele, on the dosage scale (the pipeline does not standardise). The
+coefficient table has one row per predictor, ``gene_id, gene, snv_id`` (the VCF ID, also of indels),
+``pos`` (0-based start of REF), ``ref, alt`` (allele letters: ``A``/``G`` for an SNV, ``ACG``/``A`` for a
+deletion), ``kind`` (``SNV``, ``indel`` or ``MNP``; all ``SNV`` without indels) and ``coef``.
 """
 
 from __future__ import annotations
@@ -48,7 +57,70 @@ MIN_PEOPLE = 10
 
 EVAL_SPLITS = ("tune", "test")
 PREDICTION_COLUMNS = ["gene_id", "gene", "split", "person", "y", "pred"]
+COEFFICIENT_COLUMNS = ["gene_id", "gene", "snv_id", "pos", "ref", "alt", "kind", "coef"]
 BASES = "ACGT"
+ALLELE_LETTERS = "ACGTN"
+
+
+@dataclass
+class Predictors:
+    """A gene window's elastic-net predictors, one per column of ``dosage``.
+
+    Attributes:
+        ids: VCF IDs. pos: int64 ``(n,)``, 0-based start of each REF. ref, alt: allele letters.
+        kind: ``SNV``, ``indel`` or ``MNP`` per column. dosage: int8 ``(n_people, n)`` ALT dosages 0/1/2,
+            rows as the window's people (``dm.people``).
+    """
+
+    ids: list[str]
+    pos: np.ndarray
+    ref: list[str]
+    alt: list[str]
+    kind: list[str]
+    dosage: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+
+def _kind(ref_length: int, alt_length: int) -> str:
+    if ref_length != alt_length:
+        return "indel"
+    return "SNV" if ref_length == 1 else "MNP"
+
+
+def window_predictors(window, indels: bool = False) -> Predictors:
+    """The predictors of one gene window.
+
+    Args:
+        window: a :class:`~performer.data.personal.PersonalWindow` or
+            :class:`~performer.data.haplotypes.HaplotypeWindow`.
+        indels: with a HaplotypeWindow, every record starting inside ``[start, end)`` except ALT ``*``
+            (SNVs, indels, MNPs; dosages from ``window.dosage()``); otherwise (and for any other window)
+            ``window.snvs``, all of kind ``SNV``.
+    """
+    if indels and hasattr(window, "records") and hasattr(window, "dosage"):
+        records = window.records
+        real = np.array([a is not None for a in records.alt], dtype=bool).reshape(-1)
+        keep = np.flatnonzero(window.inside() & real) if len(records) else np.zeros(0, dtype=np.int64)
+        letters = lambda codes: "".join(ALLELE_LETTERS[int(c)] for c in codes)  # noqa: E731
+        return Predictors(
+            ids=[records.ids[j] for j in keep],
+            pos=records.pos[keep].astype(np.int64),
+            ref=[letters(records.ref[j]) for j in keep],
+            alt=[letters(records.alt[j]) for j in keep],
+            kind=[_kind(len(records.ref[j]), len(records.alt[j])) for j in keep],
+            dosage=window.dosage()[:, keep],
+        )
+    snvs = window.snvs
+    return Predictors(
+        ids=list(snvs.ids),
+        pos=np.asarray(snvs.pos).astype(np.int64),
+        ref=[BASES[c] for c in snvs.ref],
+        alt=[BASES[c] for c in snvs.alt],
+        kind=["SNV"] * len(snvs),
+        dosage=snvs.dosage,
+    )
 
 
 def make_pipeline(seed: int = 0) -> Pipeline:
@@ -151,11 +223,13 @@ class ElasticNetResult:
         predictions: one row per (gene, tune/test person): ``gene_id, gene, split, person`` (person ID),
             ``y``, ``pred`` (float64); ``y`` is the dataset's target, as the fine-tuned model is scored on.
         metrics: one row per gene and split: ``gene_id, gene, split, n_people, pcc, r2, mse`` (from
-            :func:`performer.metrics.per_gene_metrics`), ``n_snvs`` (SNVs in the window), ``n_nonzero``
+            :func:`performer.metrics.per_gene_metrics`), ``n_snvs`` (predictors: SNVs in the window, with
+            indels on also its indels and MNPs), ``n_nonzero``
             (non-zero coefficients), ``alpha`` (chosen penalty, NaN without an elastic net) and ``status``
             (``fit``, ``constant_snvs`` or ``no_snvs``; see the module docstring).
-        coefficients: one row per SNV of each gene's window: ``gene_id, gene, snv_id, pos`` (0-based),
-            ``ref, alt`` (letters), ``coef`` (per ALT allele; 0 if removed or shrunk).
+        coefficients: one row per predictor of each gene's window (:data:`COEFFICIENT_COLUMNS`):
+            ``gene_id, gene, snv_id, pos`` (0-based), ``ref, alt`` (allele letters), ``kind`` (``SNV``,
+            ``indel``, ``MNP``), ``coef`` (per ALT allele; 0 if removed or shrunk).
         models: gene ID -> fitted pipeline (None for ``no_snvs`` genes).
     """
 
@@ -172,7 +246,8 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
         dm: a set-up :class:`~performer.data.datamodule.PerformerDataModule` (``prepare_data()`` and
             ``setup()`` called). Read: ``gene_ids``, ``gene_names``, ``people``, ``split.train``,
             ``cohort.targets`` (train rows, :func:`train_rows`) and ``datasets`` (the windows, and the
-            tune/test rows); each gene's SNVs are those of its model window.
+            tune/test rows), ``indels`` (default False); each gene's predictors are those of its model
+            window (:func:`window_predictors`).
         seed: ``ElasticNetCV`` random state.
 
     Returns:
@@ -183,9 +258,10 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
     """
     predictions, metrics, coefficients, models = [], [], [], {}
     windows = dm.datasets["test"].windows
+    indels = bool(getattr(dm, "indels", False))
     rows = {"train": train_rows(dm), **{split: rows_by_gene(dm.datasets[split]) for split in EVAL_SPLITS}}
     for g, (gene_id, name) in enumerate(zip(dm.gene_ids, dm.gene_names)):
-        snvs = windows[g].snvs
+        snvs = window_predictors(windows[g], indels)
         person_train, y_train = rows["train"][g]
         if len(snvs) == 0:
             if len(y_train) < MIN_PEOPLE:
@@ -213,12 +289,14 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
                 {
                     "gene_id": gene_id,
                     "gene": name,
-                    "snv_id": list(snvs.ids),
-                    "pos": snvs.pos.astype(np.int64),
-                    "ref": [BASES[c] for c in snvs.ref],
-                    "alt": [BASES[c] for c in snvs.alt],
+                    "snv_id": snvs.ids,
+                    "pos": snvs.pos,
+                    "ref": snvs.ref,
+                    "alt": snvs.alt,
+                    "kind": snvs.kind,
                     "coef": coef,
-                }
+                },
+                columns=COEFFICIENT_COLUMNS,
             )
         )
         for split in EVAL_SPLITS:
