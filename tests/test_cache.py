@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_datamodule
 
-from performer.data.cache import WindowCache, _write_entry
+from performer.data.cache import WindowCache, _write_entry, _write_snvs
 from performer.data.datamodule import PerformerDataModule
 from performer.data.dataset import log_windows, tss_window
 from performer.data.expression import read_gene_table
@@ -83,7 +83,7 @@ def test_a_second_builder_of_the_same_entry_keeps_the_first(tiny_cohort, tmp_pat
     cache.build([region])
     before = (cache.entry(region) / "dosage.npy").stat().st_mtime_ns
     window = PersonalSequences(tiny_cohort / "reference.fa", tiny_cohort / "genotypes.vcf.gz").window(*region)
-    _write_entry(cache.path, region, window)  # lost the race: no error, the first entry stays, no temporaries
+    _write_entry(cache.path, region, lambda tmp: _write_snvs(tmp, window))  # lost the race: no error, the first entry stays, no temporaries
     assert (cache.entry(region) / "dosage.npy").stat().st_mtime_ns == before
     assert [p.name for p in cache.path.iterdir() if p.name.startswith(".")] == []
 
