@@ -149,6 +149,33 @@ def test_haplotypes_equal_bcftools_consensus(crafted, tmp_path, length, margin):
     assert seqs.window("c1", 100, 161, samples).overlaps() > 0
 
 
+def test_origins_follow_the_bcftools_chain(crafted, tmp_path):
+    """Every base of a haplotype maps to the reference base the chain file aligns it to; inserted bases to -1."""
+    fasta, vcf, samples, _ = crafted
+    seqs = HaplotypeSequences(fasta, vcf)
+    inserted = 0
+    for s in samples:
+        for h in (1, 2):
+            consensus, blocks = _consensus(fasta, vcf, s, h, tmp_path)
+            inverse = np.full(len(consensus), -1)
+            for tb, qb, size in blocks:
+                inverse[qb : qb + size] = np.arange(tb, tb + size)
+            for tss in (30, 105, 150, 260):
+                window = seqs.window("c1", tss - 30, tss + 31, [s])
+                q = _map(blocks, tss)
+                padded = np.r_[np.full(61, -1), inverse, np.full(61, -1)]
+                want = padded[61 + q - 30 : 61 + q + 31]
+                got = window.origins()[0, h - 1]
+                aligned = want >= 0
+                np.testing.assert_array_equal(got[aligned], want[aligned], err_msg=f"{s} -H {h} TSS {tss}")
+                # the rest: inserted bases (-1), or N padding past the contig ends (coordinates outside it)
+                rest = got[~aligned]
+                assert ((rest == -1) | (rest < 0) | (rest >= 300)).all()
+                inserted += int((rest == -1).sum())
+                assert got[window.length // 2] >= tss  # the TSS itself, or the next surviving base if deleted
+    assert inserted > 0
+
+
 def test_deleted_tss_maps_to_next_surviving_base(crafted):
     fasta, vcf, _, seq = crafted
     seqs = HaplotypeSequences(fasta, vcf)

@@ -22,6 +22,7 @@ from performer.baselines.elastic_net import COEFFICIENT_COLUMNS, elastic_net_bas
 from performer.data.haplotypes import HaplotypeSequences, mean_one_hot
 from performer.data.personal import PersonalSequences
 from performer.data.reference import codes_to_one_hot
+from performer.interpret.attribution import reference_and_personal_attribution
 from performer.interpret.drivers import select_drivers
 from performer.interpret.ism import ISM_COLUMNS, ism_scores, observed_dosage, observed_variants
 from performer.interpret.pipeline import _window_dosages, gene_drivers
@@ -372,3 +373,40 @@ def test_gene_drivers_with_indels_in_the_table(small):
     assert row["r_all"] > 0.5
     with pytest.raises(ValueError, match="observed variants"):
         gene_drivers(model, table.iloc[1:], window, dataset, np.arange(6), cfg)
+
+
+# --- Gradient x input in reference coordinates ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["dosage", "haplotypes"])
+def test_personal_attribution_is_mapped_to_reference_coordinates(small, encoding):
+    """A linear model's gradient is its weight, so the mapped attribution has a brute-force value: each
+    sequence's base at index j adds ``W[j, base] / 2`` at its reference position; inserted bases add nothing."""
+    model = Linear()
+    window = small.window
+    rows = np.arange(6)
+    got = reference_and_personal_attribution(model, window, rows=rows, batch_size=4, encoding=encoding)
+    weight = model.weight.detach().numpy().astype(np.float64)
+    want = np.zeros((L, 4))
+    inserted = 0
+    codes, origin = window.sequences(rows, encoding), window.origins(rows, encoding)
+    for i in rows:
+        for h in (0, 1):
+            for j in range(L):
+                r, base = origin[i, h, j], codes[i, h, j]
+                if r == -1:
+                    inserted += 1
+                elif START <= r < START + L and base < 4:
+                    want[r - START, base] += weight[j, base] / 2
+    np.testing.assert_allclose(got.personal, want / len(rows), rtol=1e-6, atol=1e-6)
+    assert got.n_inserted == inserted == 2 * 3  # person 0 carries the 2 bp insertion on both haplotypes, 4 once
+    # the deleted TSS-spanning bases of carriers receive only the other haplotypes' share
+    np.testing.assert_array_equal(got.positions, START + np.arange(L))
+
+
+def test_snv_haplotype_attribution_equals_the_dosage_one_hot_attribution(small, tiny_model):
+    snv_only = small.window.snv_only()
+    want = reference_and_personal_attribution(tiny_model, small.personal, batch_size=3)
+    got = reference_and_personal_attribution(tiny_model, snv_only, batch_size=3, encoding="dosage")
+    np.testing.assert_allclose(got.personal, want.personal, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(got.reference, want.reference)

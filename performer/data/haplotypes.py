@@ -265,7 +265,7 @@ class HaplotypeReader(VariantReader):
 
 def apply_records(
     ref_codes: np.ndarray, start: int, records: Records, carried: np.ndarray, tss: int
-) -> tuple[np.ndarray, int, int]:
+) -> tuple[np.ndarray, int, int, np.ndarray]:
     """One haplotype: the reference ``[start, start + len(ref_codes))`` with the carried records applied.
 
     Args:
@@ -276,11 +276,15 @@ def apply_records(
         tss: 0-based reference coordinate to map (inside the region).
 
     Returns:
-        ``(codes, index, n_overlaps)``: uint8 haplotype codes, the index of the mapped ``tss`` in them
-        (module docstring: same offset in ALT, else the next surviving reference base) and the number of
-        carried records skipped by the overlap rule (module docstring; that of ``bcftools consensus``).
+        ``(codes, index, n_overlaps, origin)``: uint8 haplotype codes, the index of the mapped ``tss`` in
+        them (module docstring: same offset in ALT, else the next surviving reference base), the number
+        of carried records skipped by the overlap rule (module docstring; that of ``bcftools consensus``)
+        and int64 ``origin`` (same length as ``codes``): the reference coordinate of each base, -1 for
+        inserted bases. ALT base ``k`` of a record at ``p`` comes from ``p + k`` while ``k < len(REF)``
+        (substituted or anchor bases), later ALT bases are inserted.
     """
     pieces: list[np.ndarray] = []
+    spans: list[tuple[int, int, int]] = []  # per piece: first reference coordinate, bases from it, inserted bases
     length = 0
     cursor = start  # next reference coordinate to copy
     last = start - 1  # last REF base of the previous applied record
@@ -301,12 +305,15 @@ def apply_records(
                 else:
                     tss = p + len(ref)
             pieces.append(alt[1:])
+            kept = max(min(len(alt), len(ref)) - 1, 0)
+            spans.append((p + 1, kept, len(alt) - 1 - kept))
             length += len(alt) - 1
             cursor = p + len(ref)
         else:
             if mapped < 0 and tss < p:
                 mapped = length + (tss - cursor)
             pieces.append(ref_codes[cursor - start : p - start])
+            spans.append((cursor, p - cursor, 0))
             length += p - cursor
             if mapped < 0 and tss < p + len(ref):
                 if tss - p < len(alt):
@@ -314,6 +321,8 @@ def apply_records(
                 else:  # a deleted base: follow the next reference base, past any insertion anchored here
                     tss = p + len(ref)
             pieces.append(alt)
+            kept = min(len(alt), len(ref))
+            spans.append((p, kept, len(alt) - kept))
             length += len(alt)
             cursor = p + len(ref)
         last = p + len(ref) - 1
@@ -321,7 +330,9 @@ def apply_records(
     if mapped < 0:
         mapped = length + (tss - cursor)
     pieces.append(ref_codes[cursor - start :])
-    return np.concatenate(pieces) if len(pieces) > 1 else ref_codes.copy(), mapped, overlaps
+    spans.append((cursor, start + len(ref_codes) - cursor, 0))
+    origin = np.concatenate([np.r_[np.arange(a, a + n), np.full(m, -1)] for a, n, m in spans])
+    return np.concatenate(pieces) if len(pieces) > 1 else ref_codes.copy(), mapped, overlaps, origin
 
 
 ENCODINGS = ("haplotypes", "consensus", "dosage")
@@ -486,24 +497,33 @@ class HaplotypeWindow:
         """
         return self._cut(np.asarray(carried, dtype=bool)[:, None, :])[0][:, 0]
 
-    def _cut(self, carried: np.ndarray) -> tuple[np.ndarray, int]:
-        """Codes of every sequence of ``carried`` and the carried records skipped by the overlap rule."""
+    def _cut(self, carried: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+        """Codes of every sequence of ``carried``, the carried records skipped by the overlap rule, and
+        int64 reference coordinates of every base (-1: inserted)."""
         length, before = self.length, self.length // 2
         after = length - before - 1
         out = np.empty(carried.shape[:2] + (length,), dtype=np.uint8)
-        built: dict[bytes, tuple[np.ndarray, int]] = {}
+        origin = np.empty(carried.shape[:2] + (length,), dtype=np.int64)
+        built: dict[bytes, tuple[np.ndarray, int, np.ndarray]] = {}
         overlaps = 0
         for i in range(carried.shape[0]):
             for h in range(carried.shape[1]):
                 key = np.packbits(carried[i, h]).tobytes()
                 if key not in built:
-                    codes, index, skipped = apply_records(self.ref_codes, self.ref_start, self.records, carried[i, h], self.tss)
+                    codes, index, skipped, where = apply_records(
+                        self.ref_codes, self.ref_start, self.records, carried[i, h], self.tss
+                    )
                     if index - before < 0 or index + after >= len(codes):  # excluded by HaplotypeSequences.window
                         raise RuntimeError(f"{self.chrom}:{self.tss + 1}: the reference region is too short for a sequence")
-                    built[key] = codes[index - before : index + after + 1], skipped
-                out[i, h], skipped = built[key]
+                    cut = slice(index - before, index + after + 1)
+                    built[key] = codes[cut], skipped, where[cut]
+                out[i, h], skipped, origin[i, h] = built[key]
                 overlaps += skipped
-        return out, overlaps
+        return out, overlaps, origin
+
+    def origins(self, rows: np.ndarray | None = None, encoding: str = "haplotypes") -> np.ndarray:
+        """int64 ``(n, 2, L)``: the reference coordinate of each base of :meth:`sequences` (-1: inserted base)."""
+        return self._cut(self.carried(rows, encoding))[2]
 
     def overlaps(self, encoding: str = "haplotypes") -> int:
         """Carried records skipped by the overlap rule over every person's two sequences of ``encoding``."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from performer.data.haplotypes import HaplotypeWindow
 from performer.data.personal import PersonalWindow
 from performer.data.reference import codes_to_one_hot
 from performer.predict import Model, input_gradients
@@ -96,26 +97,37 @@ class WindowAttribution:
         reference: float32 ``(L, 4)``, gradient x input of the reference window.
         personal: float32 ``(L, 4)``, mean over the people of their personal windows' gradient x input.
         n_people: number of people averaged.
+        n_inserted: bases of the personal sequences inserted by indels (no reference position; left out).
     """
 
     positions: np.ndarray
     reference: np.ndarray
     personal: np.ndarray
     n_people: int
+    n_inserted: int = 0
 
 
 def reference_and_personal_attribution(
     model: Model,
-    window: PersonalWindow,
+    window: PersonalWindow | HaplotypeWindow,
     rows: np.ndarray | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     device: str | torch.device | None = None,
     track: int | None = None,
+    encoding: str = "dosage",
 ) -> WindowAttribution:
     """Gradient x input of the reference window and the mean over people's personal windows.
 
-    Personal windows are the dosage-averaged one-hots ``window.one_hot(rows)``, built ``batch_size``
-    people at a time and summed, so memory stays at one batch. ``standardized_attribution`` of
+    Personal windows are the model inputs of the people, built ``batch_size`` people at a time and
+    summed, so memory stays at one batch. For a :class:`~performer.data.personal.PersonalWindow` they are
+    the dosage-averaged one-hots ``window.one_hot(rows)``, in reference coordinates already. For a
+    :class:`~performer.data.haplotypes.HaplotypeWindow` (indels) each person's two sequences
+    (``encoding`` ``"dosage"``: one input, the mean of their one-hots, whose gradient x input is split
+    between the two sequences by their halves of the input; ``"haplotypes"``: each haplotype's own
+    gradient x input, halved) are mapped back to reference coordinates base by base
+    (``window.origins``): an inserted base has no reference position and is left out (counted in
+    ``n_inserted``), a deleted base receives nothing from the sequences that lack it. The personal
+    attribution is reported in reference coordinates either way. ``standardized_attribution`` of
     ``personal`` is the standardized attribution averaged over those people.
 
     Args:
@@ -124,6 +136,7 @@ def reference_and_personal_attribution(
         rows: indices into ``window.snvs.dosage`` rows (default: all people).
         batch_size: personal windows per forward/backward pass.
         device, track: as in :func:`gradient_x_input`.
+        encoding: the personal encoding the model was trained with (``data.encoding``); haplotype windows only.
 
     Returns:
         :class:`WindowAttribution`.
@@ -140,12 +153,27 @@ def reference_and_personal_attribution(
     reference_x = codes_to_one_hot(window.codes).astype(np.float32)[None]
     reference = gradient_x_input(model, reference_x, batch_size=1, device=device, track=track)[0]
     total = np.zeros((length, 4), dtype=np.float64)
+    inserted = 0
     for begin in range(0, len(rows), batch_size):
-        chunk = window.one_hot(rows[begin : begin + batch_size])
-        total += gradient_x_input(model, chunk, batch_size, device, track).sum(axis=0, dtype=np.float64)
+        chunk = rows[begin : begin + batch_size]
+        if not isinstance(window, HaplotypeWindow):
+            total += gradient_x_input(model, window.one_hot(chunk), batch_size, device, track).sum(axis=0, dtype=np.float64)
+            continue
+        codes, origin = window.sequences(chunk, encoding), window.origins(chunk, encoding)
+        one_hot = codes_to_one_hot(codes).astype(np.float32)  # (n, 2, L, 4)
+        if encoding == "haplotypes":
+            flat = one_hot.reshape(-1, length, 4)
+            gxi = gradient_x_input(model, flat, batch_size, device, track).reshape(one_hot.shape) / 2
+        else:
+            grad = input_gradients(model, one_hot.mean(axis=1), track=track, batch_size=batch_size, device=device)
+            gxi = grad[:, None] * one_hot / 2
+        kept = (origin >= window.start) & (origin < window.end)
+        inserted += int((origin == -1).sum())
+        np.add.at(total, origin[kept] - window.start, gxi[kept])
     return WindowAttribution(
         positions=window.start + np.arange(length, dtype=np.int64),
         reference=reference,
         personal=(total / len(rows)).astype(np.float32),
         n_people=len(rows),
+        n_inserted=inserted,
     )

@@ -196,7 +196,7 @@ def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: 
         driver_rows.append({"gene_id": gene_id, "gene": name, **row})
 
         attribution = reference_and_personal_attribution(
-            model, window, rows=people, batch_size=int(cfg.attribution_batch_size)
+            model, window, rows=people, batch_size=int(cfg.attribution_batch_size), encoding=datamodule.encoding
         )
         attribution_dir = out_dir / "attribution"
         attribution_dir.mkdir(parents=True, exist_ok=True)
