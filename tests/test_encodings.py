@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import shutil
 
 import numpy as np
+import pandas as pd
 import pysam
 import pytest
-from conftest import tiny_datamodule
+from conftest import TINY_MODEL, run_train, tiny_datamodule
 
 from performer.data.haplotypes import HaplotypeSequences, mean_one_hot
 from performer.data.variants import VCFError
@@ -121,3 +123,37 @@ def test_a_vcf_that_needs_normalising_names_the_fix(indel_cohort, tmp_path):
     with pytest.raises(VCFError, match="multi-allelic record.*bcftools norm -m- -f"):
         dm.prepare_data()
     shutil.rmtree(out)
+
+
+FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=8", "trainer.max_epochs=1", "logger=none"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ["dosage", "haplotypes"])
+def test_train_runs_end_to_end_with_indels(indel_cohort, tmp_path, encoding):
+    result = run_train(
+        tmp_path / "run", "gene=INDEL1", f"data.root={indel_cohort}", "data.indels=true", f"data.encoding={encoding}", *FAST
+    )
+    assert "INDEL1 fold 0: best epoch 0" in result.stdout
+    predictions = pd.read_csv(tmp_path / "run" / "predictions_test.csv")
+    assert predictions["pred"].notna().all() and len(predictions) > 0
+
+
+GEUVADIS = os.environ.get("PERFORMER_GEUVADIS")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GEUVADIS, reason="set PERFORMER_GEUVADIS to the geuvadis_chr22 folder")
+@pytest.mark.parametrize("encoding", ["dosage", "haplotypes"])
+def test_train_runs_on_geuvadis_with_indels(tmp_path, encoding):
+    """The 1000 Genomes VCF is phased and its records in DGCR8's window are biallelic and normalised."""
+    result = run_train(
+        tmp_path / "run",
+        "data=geuvadis_chr22",
+        f"data.root={GEUVADIS}",
+        "gene=DGCR8",
+        "data.indels=true",
+        f"data.encoding={encoding}",
+        *FAST,
+    )
+    assert "DGCR8 fold 0" in result.stdout
