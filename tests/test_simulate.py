@@ -23,6 +23,7 @@ from performer.data.simulate import (
     ensure_demo_cohort,
     main,
     simulate_cohort,
+    simulate_same_loci,
     simulate_scale_cohort,
 )
 
@@ -824,3 +825,180 @@ def test_cli_scale(tmp_path, capsys):
         main([str(tmp_path / "demo"), "--n-genes", "3"])
     assert excinfo.value.code == 2
     assert "--scale" in capsys.readouterr().err
+
+
+# --- Second cohort of the same loci (simulate_same_loci, --same-loci-as) ----------------------
+SAME_LOCI_SOURCE = dict(seed=1, n_people=60, genes=DEMO_GENES[:3])
+
+
+@pytest.fixture(scope="module")
+def same_loci_sources(tmp_path_factory) -> dict[str, pathlib.Path]:
+    """The small test cohorts of conftest.py: SNV-only and with indels (and the indel gene)."""
+    root = tmp_path_factory.mktemp("same_loci_sources")
+    return {
+        "snv": simulate_cohort(root / "snv", **SAME_LOCI_SOURCE, indels=False),
+        "indel": simulate_cohort(root / "indel", **SAME_LOCI_SOURCE),
+    }
+
+
+@pytest.fixture(scope="module")
+def same_loci_cohorts(same_loci_sources, tmp_path_factory) -> dict[str, pathlib.Path]:
+    root = tmp_path_factory.mktemp("same_loci")
+    return {name: simulate_same_loci(source, root / name) for name, source in same_loci_sources.items()}
+
+
+def _loci(cohort: pathlib.Path, records: list[dict]) -> np.ndarray:
+    """Index (genes.tsv row) of the gene with the nearest TSS, per record."""
+    tss = pd.read_csv(cohort / "genes.tsv", sep="\t")["tss"].to_numpy()
+    pos0 = np.array([r["pos"] - 1 for r in records])
+    return np.abs(pos0[:, None] - tss[None, :]).argmin(axis=1)
+
+
+def _dosages(records: list[dict]) -> np.ndarray:
+    """ALT dosages (n_records, n_people)."""
+    haps = np.stack([r["hap"] for r in records])
+    return haps[:, 0::2] + haps[:, 1::2]
+
+
+@pytest.mark.parametrize("kind", ["snv", "indel"])
+def test_same_loci_sites_people_and_tables(kind, same_loci_sources, same_loci_cohorts):
+    source, second = same_loci_sources[kind], same_loci_cohorts[kind]
+    assert all((second / name).is_file() for name in COHORT_FILES)
+    for name in ("reference.fa", "reference.fa.fai", "genes.tsv", "heritability.tsv"):
+        assert (second / name).read_bytes() == (source / name).read_bytes(), name
+    source_vcf, second_vcf = _read_vcf(source), _read_vcf(second)
+    site = lambda r: (r["chrom"], r["pos"], r["id"], r["ref"], tuple(r["alt"]))  # noqa: E731
+    assert [site(r) for r in second_vcf] == [site(r) for r in source_vcf]
+    assert any(not _is_snv(r) for r in second_vcf) == (kind == "indel")
+    assert all(r["phased"].all() and len(r["alt"]) == 1 for r in second_vcf)
+    for r in second_vcf:
+        assert r["af"] == pytest.approx(r["hap"].mean(), abs=1e-5)
+    source_samples = VCF(str(source / "genotypes.vcf.gz")).samples
+    samples = VCF(str(second / "genotypes.vcf.gz")).samples
+    assert samples == [f"OTH{i:04d}" for i in range(1, 61)]
+    assert not set(samples) & set(source_samples)
+
+    # No new person has a source person's genotypes at any locus.
+    loci, source_dosage, dosage = _loci(source, source_vcf), _dosages(source_vcf), _dosages(second_vcf)
+    for k in np.unique(loci):
+        rows = loci == k
+        source_people = {tuple(person) for person in source_dosage[rows].T}
+        assert not any(tuple(person) in source_people for person in dosage[rows].T), k
+
+    # Same population: allele frequencies close, genotypes not copied wholesale.
+    source_af, af = source_dosage.mean(axis=1) / 2, dosage.mean(axis=1) / 2
+    common = (source_af > 0.05) & (source_af < 0.95)
+    assert common.sum() > 100
+    assert np.abs(af - source_af)[common].mean() < 0.05
+    assert np.quantile(np.abs(af - source_af)[common], 0.9) < 0.1
+    assert np.corrcoef(af, source_af)[0, 1] > 0.95
+
+    # Expression layout and truth: the source's rows, af recomputed in the new people.
+    source_bed, bed = _read_expression(source), _read_expression(second)
+    assert list(bed.columns[:4]) == list(source_bed.columns[:4])
+    assert list(bed.columns[4:]) == samples
+    pd.testing.assert_frame_equal(bed.iloc[:, :4], source_bed.iloc[:, :4])
+    values = bed.iloc[:, 4:].to_numpy(dtype=float)
+    expected = stats.norm.ppf((np.arange(1, 61) - 0.375) / 60.25)
+    np.testing.assert_allclose(np.sort(values, axis=1), np.tile(expected, (len(bed), 1)), atol=1e-5)
+    source_truth, truth = (pd.read_csv(c / "truth.tsv", sep="\t") for c in (source, second))
+    pd.testing.assert_frame_equal(truth.drop(columns="af"), source_truth.drop(columns="af"))
+    by_pos = {r["pos"]: r for r in second_vcf}
+    for row in truth.itertuples():
+        assert row.af == pytest.approx(by_pos[row.vcf_pos]["hap"].mean(), abs=1e-5)
+    readme = (second / "README.md").read_text()
+    assert str(source) in readme and "seed: 1001" in readme and "Li & Stephens" in readme
+
+
+@pytest.mark.parametrize("kind", ["snv", "indel"])
+def test_same_loci_expression_follows_truth(kind, same_loci_cohorts):
+    second = same_loci_cohorts[kind]
+    truth = pd.read_csv(second / "truth.tsv", sep="\t")
+    bed = _read_expression(second).set_index("gene_id")
+    by_pos = {r["pos"]: r for r in _read_vcf(second)}
+    for gene_id, rows in truth.groupby("gene_id", sort=False):
+        dosage = np.stack([by_pos[p]["hap"][0::2] + by_pos[p]["hap"][1::2] for p in rows.vcf_pos], axis=1)
+        expression = bed.loc[gene_id].iloc[3:].to_numpy(dtype=float)
+        r = np.corrcoef(dosage @ rows.beta.to_numpy(), expression)[0, 1]
+        if rows.h2.iloc[0] == 0.6:  # BTNL3 and INDEL1: one causal variant, h2 = 0.6
+            assert len(rows) == 1
+            assert np.sign(np.corrcoef(dosage[:, 0], expression)[0, 1]) == np.sign(rows.beta.iloc[0])
+            assert r**2 > 0.2
+        else:
+            assert r > 0
+    indel_rows = truth[truth.gene_name == DEMO_INDEL_GENE]
+    assert len(indel_rows) == (kind == "indel")
+    if kind == "indel":  # INDEL1's causal variant is an indel
+        assert len(indel_rows.ref.iloc[0]) != len(indel_rows.alt.iloc[0])
+
+
+def test_same_loci_deterministic_and_seeded(same_loci_sources, same_loci_cohorts, tmp_path):
+    source, first = same_loci_sources["indel"], same_loci_cohorts["indel"]
+    again = simulate_same_loci(source, tmp_path / "again", seed=1001)
+    for name in ("genotypes.vcf.gz", "expression.bed.gz", "truth.tsv", "README.md"):
+        assert _decompressed_or_bytes(again / name) == _decompressed_or_bytes(first / name), name
+    other = simulate_same_loci(source, tmp_path / "other", seed=7, n_people=25)
+    assert len(VCF(str(other / "genotypes.vcf.gz")).samples) == 25
+    assert _dosages(_read_vcf(other)).shape[1] == 25
+    assert "seed: 7" in (other / "README.md").read_text()
+    # The source's own seed still gives new people (the copying streams are not the source's).
+    same_seed = simulate_same_loci(source, tmp_path / "same_seed", seed=1)
+    assert not np.array_equal(_dosages(_read_vcf(same_seed)), _dosages(_read_vcf(source)))
+
+
+def _decompressed_or_bytes(path: pathlib.Path) -> bytes:
+    return _decompressed(path) if path.name.endswith(".gz") else path.read_bytes()
+
+
+def test_same_loci_of_demo_cohort(demo_cohort, demo_vcf, tmp_path):
+    second = simulate_same_loci(demo_cohort, tmp_path / "second", n_people=120)
+    records = _read_vcf(second)
+    assert [(r["pos"], r["ref"], r["alt"]) for r in records] == [(r["pos"], r["ref"], r["alt"]) for r in demo_vcf]
+    genes = pd.read_csv(second / "genes.tsv", sep="\t")
+    assert len(genes) == 21 and genes.gene_name.iloc[-1] == DEMO_INDEL_GENE
+    source_af, af = _dosages(demo_vcf).mean(axis=1) / 2, _dosages(records).mean(axis=1) / 2
+    common = (source_af > 0.05) & (source_af < 0.95)
+    assert np.abs(af - source_af)[common].max() < 0.15
+    assert np.abs(af - source_af)[common].mean() < 0.04
+    assert "seed: 1000" in (second / "README.md").read_text()
+    truth = pd.read_csv(second / "truth.tsv", sep="\t")
+    row = next(truth.itertuples())  # BTNL3
+    by_pos = {r["pos"]: r for r in records}
+    dosage = by_pos[row.vcf_pos]["hap"][0::2] + by_pos[row.vcf_pos]["hap"][1::2]
+    expression = _read_expression(second).iloc[0, 4:].to_numpy(dtype=float)
+    r = np.corrcoef(dosage, expression)[0, 1]
+    assert r**2 > 0.3 and np.sign(r) == np.sign(row.beta)
+
+
+def test_same_loci_rejects_bad_source(same_loci_sources, tmp_path):
+    with pytest.raises(ValueError, match="not a directory"):
+        simulate_same_loci(tmp_path / "missing", tmp_path / "out")
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("genes.tsv", "README.md"):
+        (partial / name).write_bytes((same_loci_sources["snv"] / name).read_bytes())
+    with pytest.raises(ValueError, match="not a complete demo cohort.*genotypes.vcf.gz"):
+        simulate_same_loci(partial, tmp_path / "out")
+    with pytest.raises(ValueError, match="out_dir"):
+        simulate_same_loci(same_loci_sources["snv"], same_loci_sources["snv"])
+    with pytest.raises(ValueError, match="n_people"):
+        simulate_same_loci(same_loci_sources["snv"], tmp_path / "out", n_people=5)
+
+
+def test_cli_same_loci(same_loci_sources, same_loci_cohorts, tmp_path, capsys):
+    source = same_loci_sources["snv"]
+    out = tmp_path / "second"
+    assert main([str(out), "--same-loci-as", str(source)]) == 0
+    assert "second cohort" in capsys.readouterr().out
+    assert _decompressed(out / "genotypes.vcf.gz") == _decompressed(same_loci_cohorts["snv"] / "genotypes.vcf.gz")
+    assert main([str(out), "--same-loci-as", str(source), "--seed", "9", "--n-people", "30", "--force"]) == 0
+    assert len(VCF(str(out / "genotypes.vcf.gz")).samples) == 30
+    assert "seed: 9" in (out / "README.md").read_text()
+    for argv in (
+        [str(tmp_path / "bad"), "--same-loci-as", str(tmp_path / "nowhere")],
+        [str(tmp_path / "scale"), "--same-loci-as", str(source), "--scale"],
+    ):
+        with pytest.raises(SystemExit) as excinfo:
+            main(argv)
+        assert excinfo.value.code == 2
+    assert "--same-loci-as" in capsys.readouterr().err

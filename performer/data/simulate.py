@@ -109,6 +109,44 @@ Files written (see :func:`simulate_cohort`)
     ``simulate_cohort(..., indels=False)`` writes the SNV-only ``demo-v1``
     cohort.
 
+Second cohort (same loci, new people)
+-------------------------------------
+:func:`simulate_same_loci` (CLI ``--same-loci-as SOURCE``) writes a second, independent
+cohort of the loci of a demo cohort ``SOURCE``: new people from the same population, so that
+a model trained on ``SOURCE`` can be evaluated on them (cross-cohort evaluation, expression
+imputation, variant scoring).  ``reference.fa`` (+ ``.fai``), ``genes.tsv`` and
+``heritability.tsv`` are copies of the source's; ``truth.tsv`` has the source's rows (same
+causal variants, betas and h2) with ``af`` recomputed in the new people; ``genotypes.vcf.gz``
+has the source's records (same POS, ID, REF, ALT, order; SNVs and indels) with the new
+people's phased genotypes, named ``OTH0001``, ``OTH0002``, ...
+
+Genotypes
+    Li & Stephens (2003, *Genetics* 165:2213-2233) haplotype copying without miscopying, per
+    locus (each record belongs to the gene with the nearest TSS): each new haplotype starts on
+    a uniformly drawn haplotype of the source's ``2 * n`` phased haplotypes and, between
+    consecutive records ``d`` bp apart, switches with probability ``1 - exp(-r T d)`` to a
+    uniformly drawn source haplotype (possibly the same), ``r`` = 1e-8 per bp per generation
+    (``RECOMBINATION_RATE``) and ``T`` = 1,000 generations (``COPY_GENERATIONS``), i.e. 1e-5
+    per bp, ~0.66 switches per 65,536 bp locus.  A new haplotype thus carries only source
+    alleles, allele frequencies are preserved in expectation and LD within ~10 kb nearly
+    unchanged.  A new person whose ALT dosages at a locus equal those of a source person is
+    redrawn (both haplotypes), so no new person copies a source person at any locus.  A site
+    may be monomorphic in the new people (INFO ``AF=0`` or ``1``); it is still written.
+Expression
+    Per gene ``g = X @ beta`` with the new people's ALT dosages ``X`` of the gene's causal
+    variants and the source's standardised betas from ``truth.tsv`` (per ALT allele, on the
+    source's pre-transform scale, where ``Var(g) = h2`` in the source people), centred, plus
+    noise ``e ~ N(0, 1 - h2)`` with the gene's ``h2`` from ``heritability.tsv``: the same
+    generative model as the source's, so ``g`` explains about ``h2`` of the variance (exactly
+    ``Var(g) / (Var(g) + 1 - h2)`` in expectation; ``Var(g)`` varies with the new people's
+    allele frequencies).  Then the same inverse-normal transform; ``expression.bed.gz`` has the
+    source's layout.
+Seeds
+    The default seed is the source's (from its README.md) + 1000 (``SAME_LOCI_SEED_OFFSET``);
+    the default ``n_people`` is the source's.  Streams ``(9, 1, k)`` (copying, locus ``k``)
+    and ``(9, 2, k)`` (noise, gene ``k``) are not used by :func:`simulate_cohort`, so the
+    output is a deterministic function of (the source's files, seed, n_people).
+
 Scale mode (GTEx-sized benchmarks)
 ----------------------------------
 :func:`simulate_scale_cohort` writes a larger, messier cohort in the same formats
@@ -145,6 +183,8 @@ Expression
 Command line::
 
     python -m performer.data.simulate OUT_DIR [--seed N] [--n-people N] [--force]
+    python -m performer.data.simulate OUT_DIR --same-loci-as SOURCE_DIR [--seed N]
+        [--n-people N] [--force]      (seed default: SOURCE's + 1000; n-people: SOURCE's)
     python -m performer.data.simulate OUT_DIR --scale [--n-people 840] [--n-genes 2000]
         [--window-bp 49152] [--genotype-format vcf|bcf] [--x-fraction 0.05]
         [--indel-fraction 0.01] [--missing-rate 0.001] [--h2-range 0 0.5]
@@ -153,6 +193,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import gzip
 import logging
 import os
 import pathlib
@@ -178,6 +219,7 @@ __all__ = [
     "DEMO_INDEL_GENE",
     "simulate_cohort",
     "simulate_scale_cohort",
+    "simulate_same_loci",
     "demo_cache_dir",
     "ensure_demo_cohort",
     "main",
@@ -1119,6 +1161,321 @@ def ensure_demo_cohort(path: str | os.PathLike | None = None, seed: int = 0) -> 
     return path
 
 
+# --- Second cohort of the same loci ----------------------------------------
+#: Default seed of a second cohort: the source cohort's seed plus this.
+SAME_LOCI_SEED_OFFSET = 1000
+#: Li & Stephens copying: generations of recombination between the source haplotypes and the new
+#: ones; a new haplotype switches template between two sites ``d`` bp apart with probability
+#: ``1 - exp(-RECOMBINATION_RATE * COPY_GENERATIONS * d)`` (1e-5 per bp, ~0.66 per 65,536 bp locus).
+COPY_GENERATIONS = 1_000
+SAME_LOCI_SAMPLE_PREFIX = "OTH"
+MAX_PERSON_REDRAWS = 1_000  # redraws of a new person whose genotypes equal a source person's at a locus
+_STREAM_SAME_LOCI = 9  # (_STREAM_SAME_LOCI, tag, k): the second cohort's streams
+_SAME_LOCI_COPY = 1  # haplotype copying of locus k (k = row of genes.tsv)
+_SAME_LOCI_PHENOTYPE = 2  # expression noise of gene k
+_GENE_COLUMNS = ("gene_id", "gene_name", "chrom", "tss", "strand")
+
+
+def _read_tsv_rows(path: pathlib.Path, columns: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of a tab-separated table as dicts of the raw strings; checks the header."""
+    lines = path.read_text().splitlines()
+    if not lines or tuple(lines[0].split("\t")) != tuple(columns):
+        raise ValueError(f"{path}: expected the columns {' '.join(columns)}")
+    rows = [line.split("\t") for line in lines[1:] if line]
+    if any(len(row) != len(columns) for row in rows):
+        raise ValueError(f"{path}: a row does not have {len(columns)} fields")
+    return [dict(zip(columns, row)) for row in rows]
+
+
+def _read_cohort_vcf(path: pathlib.Path) -> tuple[int, list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read a demo cohort's VCF (as :func:`_write_vcf` writes it).
+
+    Returns:
+        (contig length, sample names, 0-based positions (int64), REFs, ALTs (object arrays),
+        haplotypes int8 (n_records, 2 * n_people), 1 = ALT).
+
+    Raises:
+        ValueError: unless every record is on ``chr1``, biallelic, sorted with unique positions,
+            and every genotype is a phased diploid call of 0 and 1.
+    """
+    contig_length, samples = None, None
+    positions, refs, alts, rows = [], [], [], []
+    with gzip.open(path, "rt") as handle:
+        for line in handle:
+            if line.startswith("##"):
+                if line.startswith(f"##contig=<ID={CHROM},length="):
+                    contig_length = int(line.split("length=")[1].split(">")[0].split(",")[0])
+                continue
+            if line.startswith("#CHROM"):
+                samples = line.rstrip("\n").split("\t")[9:]
+                continue
+            if samples is None:
+                raise ValueError(f"{path}: no #CHROM header line")
+            chrom, pos, _, ref, alt, _, _, _, fmt, gts = line.rstrip("\n").split("\t", 9)
+            if chrom != CHROM or fmt != "GT" or "," in alt:
+                raise ValueError(f"{path}: record {chrom}:{pos} is not a biallelic {CHROM} GT record")
+            calls = np.frombuffer(gts.encode(), dtype=np.uint8)
+            alleles = calls[0::2]
+            if (
+                len(calls) != 4 * len(samples) - 1
+                or not np.all(calls[1::4] == ord("|"))
+                or not np.all((alleles == ord("0")) | (alleles == ord("1")))
+            ):
+                raise ValueError(f"{path}: record {chrom}:{pos} has genotypes other than phased diploid 0/1 calls")
+            positions.append(int(pos) - 1)
+            refs.append(ref)
+            alts.append(alt)
+            rows.append((alleles - ord("0")).astype(np.int8))
+    if contig_length is None or samples is None:
+        raise ValueError(f"{path}: no ##contig line for {CHROM} or no #CHROM line")
+    positions_ = np.asarray(positions, dtype=np.int64)
+    if len(positions_) == 0 or np.any(np.diff(positions_) <= 0):
+        raise ValueError(f"{path}: no records, or records not sorted by unique POS")
+    haplotypes = np.vstack(rows)
+    return contig_length, samples, positions_, np.array(refs, dtype=object), np.array(alts, dtype=object), haplotypes
+
+
+def _copy_haplotypes(
+    rng: np.random.Generator, positions: np.ndarray, source: np.ndarray, n_new: int, switch_per_bp: float
+) -> np.ndarray:
+    """Li & Stephens (2003) haplotype copying without miscopying: ``n_new`` mosaics of ``source``.
+
+    Each new haplotype starts on a uniformly drawn source haplotype (template) and, between
+    consecutive sites ``d`` bp apart, switches with probability ``1 - exp(-switch_per_bp * d)``
+    to a template drawn uniformly from all source haplotypes; it carries its template's alleles.
+
+    Args:
+        positions: int64 (n_sites,), sorted.
+        source: int8 (n_sites, n_source_haplotypes), 1 = ALT.
+
+    Returns:
+        int8 (n_sites, n_new).
+    """
+    n_sites, n_source = source.shape
+    switch = np.ones((n_sites, n_new), dtype=bool)
+    if n_sites > 1:
+        p_switch = -np.expm1(-switch_per_bp * np.diff(positions).astype(np.float64))
+        switch[1:] = rng.random((n_sites - 1, n_new)) < p_switch[:, None]
+    draws = rng.integers(0, n_source, size=(n_sites, n_new))
+    last_switch = np.maximum.accumulate(np.where(switch, np.arange(n_sites)[:, None], 0), axis=0)
+    template = draws[last_switch, np.arange(n_new)[None, :]]
+    return source[np.arange(n_sites)[:, None], template]
+
+
+def _source_seed(readme: pathlib.Path) -> int:
+    for line in readme.read_text().splitlines():
+        if line.startswith("- seed: "):
+            value = line[len("- seed: ") :].split()[0]
+            if value.isdigit():
+                return int(value)
+    raise ValueError(f"{readme}: no '- seed: N' line; is this a demo cohort?")
+
+
+def simulate_same_loci(
+    source_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    seed: int | None = None,
+    n_people: int | None = None,
+) -> pathlib.Path:
+    """Write a second, independent cohort of the loci of the demo cohort ``source_dir``.
+
+    New people from the same population (see "Second cohort" in the module docstring): the
+    same reference, genes, variant sites, causal variants, betas and h2 as ``source_dir``; new
+    phased genotypes by Li & Stephens (2003) haplotype copying of the source's haplotypes, per
+    locus, with template switches at ``RECOMBINATION_RATE * COPY_GENERATIONS`` = 1e-5 per bp;
+    expression from the source's betas plus new noise.  A model trained on ``source_dir`` can
+    be evaluated on ``out_dir``.
+
+    Args:
+        source_dir: a complete demo cohort written by :func:`simulate_cohort` (any seed,
+            ``n_people``, ``genes``, ``locus_bp``, with or without indels), or by this function.
+        out_dir: output directory; created if missing; files with the cohort's names are
+            overwritten.  Must not be ``source_dir``.
+        seed: non-negative integer; default the source's seed (README.md) + 1000
+            (``SAME_LOCI_SEED_OFFSET``).  The second cohort's random streams
+            (``spawn_key`` ``(9, ...)``) are not used by :func:`simulate_cohort`, so even the
+            source's own seed gives new people.
+        n_people: number of new people (>= 10), named ``OTH0001``, ``OTH0002``, ...
+            (zero-padded to at least 4 digits); default the source's number of people.
+
+    Output is a deterministic function of (the source's files, ``seed``, ``n_people``).
+
+    Files written into ``out_dir``: ``reference.fa`` / ``.fai``, ``genes.tsv`` and
+    ``heritability.tsv`` (copies of the source's); ``genotypes.vcf.gz`` / ``.tbi`` (the
+    source's records, same POS/ID/REF/ALT in the same order, INFO ``AF`` and GTs of the new
+    people; a site may be monomorphic in the new people); ``expression.bed.gz`` / ``.tbi``
+    (same layout, the new people's columns); ``truth.tsv`` (the source's rows, ``af``
+    recomputed in the new people) and ``README.md``.
+
+    Returns:
+        ``out_dir`` as a :class:`pathlib.Path`.
+
+    Raises:
+        ValueError: if ``source_dir`` is not a complete demo cohort (a file of
+            ``COHORT_FILES`` missing, a VCF that is not single-contig ``chr1`` phased diploid
+            biallelic, a truth.tsv variant missing from the VCF, a gene without h2, ...), if
+            ``out_dir`` is ``source_dir``, or if ``seed < 0`` or ``n_people < 10``.
+        RuntimeError: if a new person still has a source person's genotypes at a locus after
+            ``MAX_PERSON_REDRAWS`` redraws (only for degenerate loci with almost no variation).
+    """
+    started = time.perf_counter()
+    source_dir, out_dir = pathlib.Path(source_dir), pathlib.Path(out_dir)
+    if not source_dir.is_dir():
+        raise ValueError(f"{source_dir} is not a directory holding a demo cohort")
+    missing = [name for name in COHORT_FILES if not (source_dir / name).is_file()]
+    if missing:
+        raise ValueError(f"{source_dir} is not a complete demo cohort: missing {', '.join(missing)}")
+    if out_dir.exists() and out_dir.resolve() == source_dir.resolve():
+        raise ValueError("out_dir must differ from source_dir")
+    source_seed = _source_seed(source_dir / "README.md")
+    seed = source_seed + SAME_LOCI_SEED_OFFSET if seed is None else int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+
+    contig_length, source_samples, positions, refs, alts, source_haps = _read_cohort_vcf(
+        source_dir / "genotypes.vcf.gz"
+    )
+    n_source = len(source_samples)
+    n_people = n_source if n_people is None else int(n_people)
+    if n_people < 10:
+        raise ValueError(f"n_people must be at least 10, got {n_people}")
+    width = max(4, len(str(n_people)))
+    sample_names = [f"{SAME_LOCI_SAMPLE_PREFIX}{i + 1:0{width}d}" for i in range(n_people)]
+    if set(sample_names) & set(source_samples):
+        raise ValueError(f"{source_dir} already has samples named {SAME_LOCI_SAMPLE_PREFIX}...; use another source")
+
+    genes = _read_tsv_rows(source_dir / "genes.tsv", _GENE_COLUMNS)
+    heritability = {
+        row["gene_id"]: float(row["h2"])
+        for row in _read_tsv_rows(source_dir / "heritability.tsv", ["gene_id", "gene_name", "h2", "n_causal"])
+    }
+    truth = _read_tsv_rows(source_dir / "truth.tsv", TRUTH_COLUMNS)
+    if not genes or any(row["chrom"] != CHROM for row in genes) or set(heritability) != {g["gene_id"] for g in genes}:
+        raise ValueError(f"{source_dir}: genes.tsv and heritability.tsv do not describe the same {CHROM} genes")
+    record_index = {(int(p), str(r), str(a)): i for i, (p, r, a) in enumerate(zip(positions, refs, alts))}
+    causal: dict[str, list[tuple[int, float]]] = {row["gene_id"]: [] for row in genes}
+    for row in truth:
+        key = (int(row["pos"]), row["ref"], row["alt"])
+        if key not in record_index or row["gene_id"] not in causal:
+            raise ValueError(f"{source_dir}: truth.tsv variant {row['pos']} {row['ref']}>{row['alt']} not in the VCF")
+        causal[row["gene_id"]].append((record_index[key], float(row["beta"])))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    logger.info(
+        "Second cohort of the loci of %s: seed=%d, %d people (source: seed %d, %d people) -> %s",
+        source_dir, seed, n_people, source_seed, n_source, out_dir,
+    )  # fmt: skip
+
+    # Loci: every record belongs to the gene with the nearest TSS (genes.tsv order = locus index k).
+    tss = np.array([int(row["tss"]) for row in genes], dtype=np.int64)
+    order = np.argsort(tss, kind="stable")
+    midpoints = (tss[order][:-1] + tss[order][1:]) / 2
+    locus_of_record = order[np.searchsorted(midpoints, positions, side="right")]
+    switch_per_bp = RECOMBINATION_RATE * COPY_GENERATIONS
+    haplotypes = np.zeros((len(positions), 2 * n_people), dtype=np.int8)
+    n_redrawn = 0
+    for k in range(len(genes)):
+        rows = np.flatnonzero(locus_of_record == k)
+        if len(rows) == 0:
+            continue
+        rng = _rng(seed, _STREAM_SAME_LOCI, _SAME_LOCI_COPY, k)
+        locus_haps = _copy_haplotypes(rng, positions[rows], source_haps[rows], 2 * n_people, switch_per_bp)
+        source_genotypes = {person.tobytes() for person in _dosage(source_haps[rows]).T}
+        for i in range(n_people):
+            for _ in range(MAX_PERSON_REDRAWS):
+                if _dosage(locus_haps[:, 2 * i : 2 * i + 2])[:, 0].tobytes() not in source_genotypes:
+                    break
+                n_redrawn += 1
+                locus_haps[:, 2 * i : 2 * i + 2] = _copy_haplotypes(
+                    rng, positions[rows], source_haps[rows], 2, switch_per_bp
+                )
+            else:
+                raise RuntimeError(
+                    f"locus of {genes[k]['gene_name']}: person {i + 1} copies a source person's genotypes "
+                    f"after {MAX_PERSON_REDRAWS} redraws"
+                )
+        haplotypes[rows] = locus_haps
+    logger.info("Copied %d records for %d people (%d people redrawn)", len(positions), n_people, n_redrawn)
+    shutil.copyfile(source_dir / "reference.fa", out_dir / "reference.fa")
+    shutil.copyfile(source_dir / "reference.fa.fai", out_dir / "reference.fa.fai")
+    _write_vcf(out_dir / "genotypes.vcf.gz", contig_length, sample_names, positions, refs, alts, haplotypes)
+
+    # Expression: the source's betas on the new dosages plus N(0, 1 - h2) noise, then INT.
+    expression = np.zeros((len(genes), n_people))
+    for k, gene in enumerate(genes):
+        h2 = heritability[gene["gene_id"]]
+        sites = [i for i, _ in causal[gene["gene_id"]]]
+        beta = np.array([b for _, b in causal[gene["gene_id"]]], dtype=np.float64)
+        genetic = _dosage(haplotypes[sites]).T @ beta if sites else np.zeros(n_people)
+        noise = _rng(seed, _STREAM_SAME_LOCI, _SAME_LOCI_PHENOTYPE, k).normal(
+            scale=np.sqrt(max(1.0 - h2, 0.0)), size=n_people
+        )
+        expression[k] = inverse_normal_transform(genetic - genetic.mean() + noise)
+    _write_expression_bed(
+        out_dir / "expression.bed.gz",
+        sample_names,
+        [row["gene_id"] for row in genes],
+        [row["chrom"] for row in genes],
+        tss.tolist(),
+        expression,
+    )
+    shutil.copyfile(source_dir / "genes.tsv", out_dir / "genes.tsv")
+    shutil.copyfile(source_dir / "heritability.tsv", out_dir / "heritability.tsv")
+    alt_freq = haplotypes.mean(axis=1)
+    for row in truth:
+        row["af"] = f"{alt_freq[record_index[(int(row['pos']), row['ref'], row['alt'])]]:.6g}"
+    _write_tsv(out_dir / "truth.tsv", TRUTH_COLUMNS, [[row[c] for c in TRUTH_COLUMNS] for row in truth])
+    (out_dir / "README.md").write_text(
+        _same_loci_readme_text(source_dir, source_seed, n_source, seed, n_people, len(genes), len(positions))
+    )
+    logger.info("Wrote the second cohort to %s in %.1f s", out_dir, time.perf_counter() - started)
+    return out_dir
+
+
+def _same_loci_readme_text(
+    source_dir: pathlib.Path, source_seed: int, n_source: int, seed: int, n_people: int, n_genes: int, n_records: int
+) -> str:
+    width = max(4, len(str(n_people)))
+    prefix = SAME_LOCI_SAMPLE_PREFIX
+    return f"""# Simulated Performer demo cohort: second cohort of the same loci
+
+THIS IS SIMULATED DATA. The gene names are stand-ins borrowed from the Performer
+paper; sequence, variants and expression have no relation to the real genes.
+
+A second, independent cohort of the loci of the demo cohort at
+
+    {source_dir}
+
+(source seed {source_seed}, {n_source} people): new people from the same
+population, for evaluating models trained on the source cohort (cross-cohort
+evaluation, expression imputation, variant scoring).
+
+Generated by `performer.data.simulate` (`simulate_same_loci`, `--same-loci-as`).
+
+- seed: {seed}
+- people: {n_people} (samples {prefix}{1:0{width}d}..{prefix}{n_people:0{width}d}, phased diploid)
+- genes: {n_genes}; reference.fa, genes.tsv and heritability.tsv are copies of the source's
+- variant records: {n_records}, the source's sites (same POS, ID, REF, ALT and order);
+  INFO AF is the ALT frequency in the new people (0 or 1 where a site is not polymorphic in them)
+- genotypes: Li & Stephens (2003, Genetics 165:2213) haplotype copying, per locus (the records
+  nearest to a gene's TSS), of the source's {2 * n_source} phased haplotypes, without miscopying:
+  each new haplotype starts on a uniformly drawn source haplotype and, between sites d bp apart,
+  switches to a uniformly drawn source haplotype with probability 1 - exp(-r T d),
+  r = {RECOMBINATION_RATE} per bp per generation, T = {COPY_GENERATIONS} generations
+  ({RECOMBINATION_RATE * COPY_GENERATIONS:g} per bp). A new person whose genotypes at a locus equal a
+  source person's is redrawn, so no new person is a copy of a source person at any locus.
+- expression: per gene g = X @ beta (X: the new people's ALT dosages of the gene's causal
+  variants in truth.tsv, beta: the source's standardised betas), centred, plus noise
+  e ~ N(0, 1 - h2) with the gene's h2 from heritability.tsv, so g explains about h2 of the
+  variance; then rank-based inverse-normal transformed per gene (Blom offset)
+- truth.tsv: the source's rows (same variants, betas, h2); af recomputed in the new people
+
+Coordinates: genes.tsv and truth.tsv `pos`/`tss` are 0-based; VCF POS and
+truth.tsv `vcf_pos` are 1-based (an indel's position is its anchor base, the
+first base of REF and ALT); expression.bed.gz `end` is the 1-based TSS.
+"""
+
+
 # --- Scale (GTEx-sized) cohort ---------------------------------------------
 X_CHROM = "chrX"
 SCALE_MUTATION_RATE = 3.0e-8  # per bp per generation; ~12 SNVs/kb in 1,680 haplotypes
@@ -1539,7 +1896,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Options: ``--seed N`` (default 0), ``--n-people N`` (default 300, or 840 with ``--scale``),
     ``--force`` to write into a non-empty ``OUT_DIR`` (existing files with the
-    cohort's names are overwritten; other files are left alone).  ``--scale`` writes
+    cohort's names are overwritten; other files are left alone).  ``--same-loci-as DIR``
+    writes a second cohort of the loci of the demo cohort ``DIR`` with
+    :func:`simulate_same_loci` (``--seed`` default: ``DIR``'s seed + 1000; ``--n-people``
+    default: ``DIR``'s number of people).  ``--scale`` writes
     the GTEx-sized benchmark cohort of :func:`simulate_scale_cohort` instead of the
     demo; the options ``--n-genes``, ``--window-bp``, ``--genotype-format``,
     ``--x-fraction``, ``--indel-fraction``, ``--missing-rate`` and ``--h2-range``
@@ -1548,22 +1908,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 on success.  Exits with status 2 (argparse error) if ``OUT_DIR`` is
         non-empty and ``--force`` was not given, if a scale option is given
-        without ``--scale``, or if an argument is out of range.
+        without ``--scale``, if ``--same-loci-as`` is given with ``--scale`` or names a
+        folder that is not a complete demo cohort, or if an argument is out of range.
     """
     parser = argparse.ArgumentParser(
         prog="python -m performer.data.simulate",
         description=(
             "Simulate the Performer demo cohort (synthetic genomes and expression), or with --scale a "
             "GTEx-sized benchmark cohort (840 people, 2,000 genes, ~600 SNVs per 49,152 bp window, "
-            "indels, split multi-allelic sites, missing calls, haploid chrX in males)."
+            "indels, split multi-allelic sites, missing calls, haploid chrX in males), or with "
+            "--same-loci-as DIR a second cohort of new people at the loci of the demo cohort DIR."
         ),
     )
     parser.add_argument("out_dir", type=pathlib.Path, metavar="OUT_DIR")
-    parser.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
     parser.add_argument(
-        "--n-people", type=int, default=None, help="number of individuals (default 300; 840 with --scale)"
+        "--seed", type=int, default=None, help="simulation seed (default 0; with --same-loci-as DIR: DIR's + 1000)"
+    )
+    parser.add_argument(
+        "--n-people",
+        type=int,
+        default=None,
+        help="number of individuals (default 300; 840 with --scale; DIR's with --same-loci-as DIR)",
     )
     parser.add_argument("--force", action="store_true", help="write into a non-empty OUT_DIR")
+    parser.add_argument(
+        "--same-loci-as",
+        type=pathlib.Path,
+        metavar="DIR",
+        help="write a second cohort of new people (new seed) at the loci of the demo cohort DIR: same "
+        "reference, genes, variant sites, causal variants and betas; genotypes by Li & Stephens copying "
+        "of DIR's phased haplotypes",
+    )
     scale = parser.add_argument_group("scale cohort (with --scale)")
     scale.add_argument("--scale", action="store_true", help="write the GTEx-sized benchmark cohort")
     scale.add_argument("--n-genes", type=int, help="number of genes (default 2000)")
@@ -1592,6 +1967,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if scale_options and not args.scale:
         names = ", ".join("--" + key.replace("_", "-") for key in scale_options)
         parser.error(f"{names} need --scale")
+    if args.scale and args.same_loci_as is not None:
+        parser.error("--same-loci-as cannot be combined with --scale")
     out_dir: pathlib.Path = args.out_dir
     if out_dir.exists() and not out_dir.is_dir():
         parser.error(f"{out_dir} exists and is not a directory")
@@ -1600,14 +1977,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("msprime").setLevel(logging.WARNING)  # per-replicate chatter
     try:
-        if args.scale:
+        if args.same_loci_as is not None:
+            simulate_same_loci(args.same_loci_as, out_dir, seed=args.seed, n_people=args.n_people)
+        elif args.scale:
             n_people = 840 if args.n_people is None else args.n_people
-            simulate_scale_cohort(out_dir, n_people=n_people, seed=args.seed, **scale_options)
+            seed = 0 if args.seed is None else args.seed
+            simulate_scale_cohort(out_dir, n_people=n_people, seed=seed, **scale_options)
         else:
-            simulate_cohort(out_dir, seed=args.seed, n_people=300 if args.n_people is None else args.n_people)
+            seed = 0 if args.seed is None else args.seed
+            simulate_cohort(out_dir, seed=seed, n_people=300 if args.n_people is None else args.n_people)
     except ValueError as err:
         parser.error(str(err))
-    print(f"Wrote simulated {'scale' if args.scale else 'demo'} cohort to {out_dir}")
+    if args.same_loci_as is not None:
+        print(f"Wrote simulated second cohort of the loci of {args.same_loci_as} to {out_dir}")
+    else:
+        print(f"Wrote simulated {'scale' if args.scale else 'demo'} cohort to {out_dir}")
     return 0
 
 
