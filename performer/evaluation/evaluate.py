@@ -97,8 +97,8 @@ def annotate(table: pd.DataFrame, model: str, run: Run, datamodule: PerformerDat
 
     ``gene_set`` is ``HOP`` for a gene the model was trained on and ``HOGP`` for the others: for
     Performer (and the pretrained Enformer, to pair with it) the run's training genes; for a model in
-    :data:`PER_GENE_MODELS` every gene. ``window_bp`` is ``datamodule.window_bp``: pass the DataModule
-    the table was computed on.
+    :data:`PER_GENE_MODELS` every gene. ``cohort`` is the run's ``data.name``. ``window_bp`` is
+    ``datamodule.window_bp``: pass the DataModule the table was computed on.
     """
     table = table.copy()
     table.insert(0, "model", model)
@@ -111,6 +111,7 @@ def annotate(table: pd.DataFrame, model: str, run: Run, datamodule: PerformerDat
     table["n_train"] = len(datamodule.split.train)
     table["window_bp"] = int(datamodule.window_bp)
     table["h2"] = table["gene_id"].map(heritability(datamodule)).astype(float)
+    table["cohort"] = str(run.cfg.data.get("name") or "")  # the cohort scored (cross-cohort rows: the other one)
     return table
 
 
@@ -206,7 +207,10 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     """Evaluate every finished run under ``cfg.runs`` and the requested baselines; write the outputs.
 
     Writes into ``out_dir``: ``evaluation.csv`` (+ ``.parquet``), ``predictions.csv``,
-    ``elastic_net_coefficients.csv`` (with ``baseline=elastic_net``) and the figures.
+    ``elastic_net_coefficients.csv`` (with ``baseline=elastic_net``) and the figures. With ``cfg.data`` (a
+    cohort named on the command line), every run, its elastic net and the pretrained Enformer are also
+    scored on every person of that cohort (:func:`performer.evaluation.apply.cross_cohort_evaluation`):
+    rows with ``gene_set = "cross-cohort"``, ``cross_cohort_summary.csv`` and ``cross_cohort_vs_hop.png``.
 
     Returns:
         The evaluation table (see the module docstring).
@@ -218,7 +222,9 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     enformer = load_reference_enformer(cfg.model.pretrained) if "enformer" in baselines else None
 
     tables, predictions, coefficients, done = [], [], [], set()
-    for run in find_runs(cfg.runs):
+    fits = {}  # run path -> (elastic net, DataModule), for the cross-cohort evaluation
+    runs = find_runs(cfg.runs)
+    for run in runs:
         log.info("evaluating %s", run.path)
         datamodule = run_datamodule(run, eval_genes)
         performer = performer_predictions(run, datamodule, cfg.precision, cfg.batch_size)
@@ -226,10 +232,13 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
         predictions.append(annotate(performer, "performer", run, datamodule))
         key = _baseline_key(run)
         if key in done:
+            if key in fits:
+                fits[str(run.path)] = fits[key]
             continue
         done.add(key)
         if "elastic_net" in baselines:
             result = elastic_net_baseline(datamodule, seed=cfg.seed)
+            fits[key] = fits[str(run.path)] = (result, datamodule)
             tables.append(annotate(result.metrics, "elastic_net", run, datamodule))
             predictions.append(annotate(result.predictions, "elastic_net", run, datamodule))
             coefficients.append(annotate(result.coefficients, "elastic_net", run, datamodule))
@@ -240,6 +249,13 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
             tables.append(annotate(result.metrics, "enformer", run, windows))
             predictions.append(annotate(result.predictions, "enformer", run, windows))
 
+    if cfg.get("data") is not None:
+        from performer.evaluation.apply import cross_cohort_evaluation, plot_cross_cohort
+
+        cross, cross_predictions, cross_summary = cross_cohort_evaluation(cfg, runs, fits, enformer)
+        cross_summary.to_csv(out_dir / "cross_cohort_summary.csv", index=False)
+        tables.append(cross)
+        predictions.append(cross_predictions)
     table = add_fold_means(pd.concat(tables, ignore_index=True))
     write_table(table, out_dir / "evaluation.csv")
     predictions = pd.concat(predictions, ignore_index=True)
@@ -247,7 +263,10 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     if coefficients:
         pd.concat(coefficients, ignore_index=True).to_csv(out_dir / "elastic_net_coefficients.csv", index=False)
     if cfg.figures:
-        write_figures(table, predictions, out_dir)
+        within = table["gene_set"] != "cross-cohort"
+        write_figures(table[within], predictions[predictions["gene_set"] != "cross-cohort"], out_dir)
+        if not within.all():
+            plot_cross_cohort(table, out_dir / "cross_cohort_vs_hop.png")
     print(summary_table(table).to_string())
     return table
 
