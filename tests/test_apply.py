@@ -99,7 +99,7 @@ def test_cross_cohort_metrics_equal_scipy_and_sklearn(runs, other_cohort):
     predictions = pd.read_csv(runs / "cross" / "predictions.csv", dtype={"person": str})
     cross = table[table["gene_set"] == "cross-cohort"]
     assert set(cross["model"]) == {"performer", "elastic_net"} and set(cross["split"]) == {"all"}
-    assert set(table.loc[table["gene_set"] == "HOP", "split"]) == {"test"}  # the HOP rows are still there
+    assert "test" in set(table.loc[table["gene_set"] == "HOP", "split"])  # the HOP rows are still there
     assert len(cross) == 4  # 2 runs x 2 models, BTNL3 matched across ID versions
     for row in cross.itertuples():
         people = predictions[
@@ -137,7 +137,7 @@ def test_imputation_equals_evaluation_and_needs_no_expression(runs, other_cohort
     merged = evaluated[evaluated["model"] == "performer"].merge(long, on=["fold", "gene_id", "person"])
     assert len(merged) == 2 * 6  # the test people of each fold
     np.testing.assert_allclose(merged["pred_x"], merged["pred_y"], rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(merged["y_x"], merged["y_y"])
+    np.testing.assert_allclose(merged["y_x"], merged["y_y"], rtol=1e-6)  # evaluation's y went through float32
     mean = long.groupby("person")["pred"].mean()
     np.testing.assert_allclose(long.set_index("person")["pred_mean_folds"].groupby(level=0).first(), mean)
     by_run = pd.read_csv(runs / "own" / "imputed" / "imputed_by_run.csv.gz", dtype={"person": str})
