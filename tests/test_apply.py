@@ -15,6 +15,7 @@ from conftest import ROOT, TINY_MODEL
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
+from performer.data.simulate import simulate_same_loci
 from performer.evaluation.evaluate import run_datamodule
 from performer.interpret.ism import ism_scores
 from performer.model.module import PerformerModule
@@ -125,6 +126,31 @@ def test_cross_cohort_metrics_equal_scipy_and_sklearn(runs, other_cohort):
     assert len(both) > 0
     np.testing.assert_allclose(both["pred_own"], both["pred_other"], rtol=1e-12)
     assert (runs / "cross" / "cross_cohort_vs_hop.png").stat().st_size > 0
+
+
+@pytest.mark.slow  # trains 2 runs
+def test_cross_cohort_on_new_people_of_the_same_loci(runs, tiny_cohort, tmp_path):
+    other = simulate_same_loci(tiny_cohort, tmp_path / "second", n_people=40)
+    out = tmp_path / "eval"
+    evaluate(f"runs={runs}", "baseline=elastic_net", "figures=false", *other_data(other), f"hydra.run.dir={out}")
+    table = pd.read_csv(out / "evaluation.csv")
+    predictions = pd.read_csv(out / "predictions.csv", dtype={"person": str})
+    cross = table[table["gene_set"] == "cross-cohort"]
+    assert len(cross) == 4 and (cross["n_people"] == 40).all()
+    for row in cross.itertuples():
+        people = predictions[
+            (predictions["model"] == row.model)
+            & (predictions["fold"] == row.fold)
+            & (predictions["gene_set"] == row.gene_set)
+        ]
+        assert people["person"].str.startswith("OTH").all() and len(people) == 40
+        assert row.r2 == pytest.approx(r2_score(people["y"], people["pred"]))
+        if people["pred"].std() > 0:
+            assert row.pcc == pytest.approx(pearsonr(people["pred"], people["y"]).statistic)
+    summary = pd.read_csv(out / "cross_cohort_summary.csv")
+    assert (summary["n_genes_shared"] == 1).all() and (summary["n_vcf_samples"] == 40).all()
+    # the same sites: a model variant is absent only where no new person carries it (and is then dosage 0)
+    assert (summary["elastic_net_n_absent"] <= summary["elastic_net_n_predictors"]).all()
 
 
 @pytest.mark.slow  # trains 2 runs
