@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 from enformer_pytorch import Enformer
+from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ def build_trunk(
     use_checkpointing: bool = False,
     keep_heads: bool = False,
     init: str = "enformer",
+    checkpoint_conv: bool = False,
 ) -> Enformer:
     """A randomly initialised Enformer trunk; defaults are the official size (251 M parameters).
 
@@ -38,7 +41,11 @@ def build_trunk(
         dim, depth, heads, attn_dim_key, dim_divisible_by: architecture; ``dim // heads`` must be
             divisible by 6 (relative-position features).
         dropout_rate, attn_dropout, pos_dropout: dropout as in Enformer.
-        use_checkpointing: activation checkpointing of the transformer blocks (saves GPU memory).
+        use_checkpointing: activation checkpointing of the transformer blocks (enformer-pytorch's own
+            option; saves GPU memory).
+        checkpoint_conv: activation checkpointing of the stem and of each conv-tower block
+            (:func:`checkpoint_conv_tower_`), which hold most of the activations at 49,152 bp and more;
+            with ``use_checkpointing`` too, every block of the trunk is recomputed in the backward pass.
         keep_heads: keep the original human (5,313) / mouse (1,643) output heads; without them
             DDP needs no unused-parameter search.
         init: ``enformer`` keeps enformer-pytorch's initialisation (weights that are then replaced by
@@ -73,6 +80,59 @@ def build_trunk(
             if isinstance(module, torch.nn.Conv1d):
                 torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                 torch.nn.init.zeros_(module.bias)
+    if checkpoint_conv:
+        checkpoint_conv_tower_(trunk)
+    return trunk
+
+
+class CheckpointedSequential(nn.Sequential):
+    """An ``nn.Sequential`` whose forward pass in training keeps only its input: the block's activations
+    are recomputed in the backward pass (``torch.utils.checkpoint.checkpoint(..., use_reentrant=False)``,
+    which restores the random-number state, so dropout masks match).
+
+    Checkpointing applies when the module is in training mode and gradients are enabled; evaluation,
+    inference and ``torch.no_grad`` run the plain forward pass. Same parameters, buffers and state-dict
+    keys as the ``nn.Sequential`` it replaces (only the class changes).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and torch.is_grad_enabled():
+            return checkpoint(super().forward, x, use_reentrant=False)
+        return super().forward(x)
+
+
+def checkpoint_conv_tower_(trunk: Enformer) -> Enformer:
+    """Checkpoint the stem and each conv-tower block of an Enformer trunk, in place; returns ``trunk``.
+
+    enformer-pytorch's ``use_checkpointing`` wraps only the transformer blocks, while at 49,152 bp the
+    stem's and conv tower's activations (``L`` positions x ``dim / 2`` channels, halving in length and
+    growing in channels block by block) are most of the memory of a training step. Each of these
+    ``nn.Sequential`` blocks becomes a :class:`CheckpointedSequential` (the class is swapped, so
+    pretrained weights, checkpoints and ``save_pretrained`` are unaffected). The outputs and gradients
+    are those of the plain trunk; the price is a second forward pass of the conv layers in backward.
+    """
+    blocks = [trunk.stem, *trunk.conv_tower]
+    for block in blocks:
+        if type(block) not in (nn.Sequential, CheckpointedSequential):
+            raise TypeError(f"expected an nn.Sequential conv block, got {type(block).__name__}")
+        block.__class__ = CheckpointedSequential
+    return trunk
+
+
+def compile_trunk(trunk: Enformer, backend: str = "inductor", mode: str | None = None) -> Enformer:
+    """``torch.compile`` an Enformer trunk in place (``nn.Module.compile``); returns ``trunk``.
+
+    The module keeps its class, parameters and state-dict keys (no ``_orig_mod.`` prefix), so
+    checkpoints and pretrained weights load as before; its calls run the compiled graph. The first
+    training and the first evaluation step compile (each mode and input shape once), so compile pays
+    off only over many steps of one window length.
+
+    Args:
+        backend: a ``torch.compile`` backend: ``inductor`` (default; Triton kernels on a GPU, C++ on a
+            CPU, which needs a C compiler) or ``aot_eager`` (no code generation; for checks).
+        mode: ``torch.compile`` mode (``None``, ``default``, ``reduce-overhead``, ``max-autotune``).
+    """
+    trunk.compile(backend=backend, mode=mode)
     return trunk
 
 
