@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=10, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=2, help="untimed training steps first (compilation)")
     parser.add_argument("--data", default=None, help="cohort folder (performer.data.simulate); default: demo")
+    parser.add_argument("--cache-dir", default=None, help="window cache folder (default: the data's default)")
     parser.add_argument("--genes", default=None, help="comma-separated genes (default: every gene)")
     parser.add_argument("--eval-batch-size", type=int, default=None, help="default: 2 x --batch-size")
     parser.add_argument("--ism-variants", type=int, default=700, help="SNVs scored on one window")
@@ -259,6 +260,7 @@ def main(argv: list[str] | None = None) -> dict:
         accumulate=1,
         eval_batch_size=eval_batch_size,
         seed=args.seed,
+        cache_dir=args.cache_dir,
     )
     t = time.perf_counter()
     datamodule.prepare_data()

@@ -33,6 +33,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from performer.data.datamodule import PerformerDataModule
 from performer.metrics import mean_over_genes
 from performer.model.module import PerformerModule
+from performer.model.trunk import compile_trunk
 from performer.runs import (
     RunFiles,
     build_datamodule,
@@ -118,7 +119,30 @@ def build_module(cfg: DictConfig) -> PerformerModule:
     )
     if cfg.model.pretrained and cfg.fit and not cfg.ckpt_path:
         module.load_pretrained_trunk(to_absolute_path(cfg.model.pretrained))
+    backend = compile_backend(cfg.model.get("compile", False))  # older run configs lack the key
+    if backend:
+        compile_trunk(module.model.trunk, backend=backend)
+        log.info("trunk compiled with torch.compile (backend %s); the first steps of each mode compile", backend)
     return module
+
+
+def compile_backend(setting) -> str | None:
+    """``model.compile`` as a ``torch.compile`` backend: false/null -> None, true -> ``inductor``, else the name.
+
+    Raises:
+        ValueError: a setting that is neither a boolean nor a backend name.
+    """
+    if setting is None or setting is False:
+        return None
+    if setting is True:
+        return "inductor"
+    if isinstance(setting, str) and setting:
+        if setting.lower() in ("false", "none", "off"):
+            return None
+        if setting.lower() in ("true", "on"):
+            return "inductor"
+        return setting
+    raise ValueError(f"model.compile={setting!r}: choose false, true (inductor) or a torch.compile backend name")
 
 
 WANDB_HOST = "https://api.wandb.ai"
