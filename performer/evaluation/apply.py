@@ -158,6 +158,15 @@ def _paths(data: DictConfig) -> tuple[dict, Path | None]:
     return dm.paths, dm.root
 
 
+def _target_of(run: Run, cfg: DictConfig, targets: dict[str, TargetCohort]) -> TargetCohort:
+    """The cohort a run is applied to: ``cfg.data`` if given, else the run's own; read once per data config."""
+    data = cfg.get("data") or run.cfg.data
+    key = json.dumps(dict(data), default=str, sort_keys=True)
+    if key not in targets:
+        targets[key] = load_target(data, run)
+    return targets[key]
+
+
 def load_target(data: DictConfig, run: Run | None = None, need_expression: bool = False) -> TargetCohort:
     """Read the target cohort of ``data`` (a ``conf/data`` config): its people, genes and expression.
 
@@ -621,11 +630,7 @@ def impute(cfg: DictConfig, runs: list[Run], out_dir: str | Path) -> pd.DataFram
     tables, described, info = [], [], {}
     plans = []
     for run in runs:
-        data = cfg.get("data") or run.cfg.data
-        key = json.dumps(dict(data), default=str, sort_keys=True)
-        if key not in targets:
-            targets[key] = load_target(data, run)
-        target = targets[key]
+        target = _target_of(run, cfg, targets)
         genes = _shared_genes(run, target, info)
         n = len(target.people) if cfg.get("max_people") is None else min(int(cfg.max_people), len(target.people))
         plans.append((run, target, genes, n))
@@ -871,11 +876,7 @@ def score_variants(cfg: DictConfig, runs: list[Run], out_dir: str | Path) -> pd.
     read: dict[str, UserVariants] = {}
     tables, info, inside_any = [], {}, None
     for run in runs:
-        data = cfg.get("data") or run.cfg.data
-        key = json.dumps(dict(data), default=str, sort_keys=True)
-        if key not in targets:
-            targets[key] = load_target(data, run)
-        target = targets[key]
+        target = _target_of(run, cfg, targets)
         fasta = ReferenceGenome(target.paths["fasta"])
         fasta_key = str(target.paths["fasta"])
         if fasta_key not in read:
