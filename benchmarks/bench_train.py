@@ -58,11 +58,13 @@ PEAK_TFLOPS = {
     # (name fragment, precision) -> dense peak TFLOP/s (NVIDIA data sheets; no sparsity). 32-true runs
     # matmuls in plain fp32 (torch's default: no TF32 for matmuls).
     ("H100 PCIe", "bf16-mixed"): 756.0,
+    ("H100 NVL", "bf16-mixed"): 835.0,
     ("H100", "bf16-mixed"): 989.0,  # SXM (HBM3)
     ("H200", "bf16-mixed"): 989.0,
     ("A100", "bf16-mixed"): 312.0,
     ("L40S", "bf16-mixed"): 362.0,
     ("H100 PCIe", "32-true"): 51.0,
+    ("H100 NVL", "32-true"): 60.0,
     ("H100", "32-true"): 67.0,
     ("H200", "32-true"): 67.0,
     ("A100", "32-true"): 19.5,
@@ -123,7 +125,8 @@ def reset_rss_peak() -> bool:
 def load_preset(name: str) -> dict:
     path = CONF / "model" / f"{name}.yaml"
     if not path.is_file():
-        raise SystemExit(f"no model preset {path}: choose one of {sorted(p.stem for p in (CONF / 'model').glob('*.yaml'))}")
+        presets = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+        raise SystemExit(f"no model preset {path}: choose one of {presets}")
     return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
 
 
@@ -218,8 +221,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-eval", action="store_true")
     parser.add_argument("--skip-ism", action="store_true")
     parser.add_argument("--skip-flops", action="store_true")
-    parser.add_argument("--compile", nargs="?", const="inductor", default=None, metavar="BACKEND",
-                        help="torch.compile the trunk (default backend inductor)")
+    parser.add_argument(
+        "--compile",
+        nargs="?",
+        const="inductor",
+        default=None,
+        metavar="BACKEND",
+        help="torch.compile the trunk (default backend inductor)",
+    )
     parser.add_argument("--checkpoint-conv", action="store_true", help="checkpoint the stem and conv tower")
     parser.add_argument("--checkpoint-transformer", action="store_true", help="enformer-pytorch use_checkpointing")
     parser.add_argument("--device", default=None, help="default: CUDA if available, else CPU")
@@ -330,24 +339,34 @@ def main(argv: list[str] | None = None) -> dict:
     lines = [
         f"{tag} command: {command}",
         f"{tag} torch {torch.__version__}; model {args.model} ({n_params / 1e6:.2f} M parameters, random weights), "
-        f"window {window:,} bp, precision {args.precision}, micro-batch {args.batch_size}, compile {args.compile or 'off'}, "
+        f"window {window:,} bp, precision {args.precision}, micro-batch {args.batch_size}, "
+        f"compile {args.compile or 'off'}, "
         f"checkpointing: conv {'on' if args.checkpoint_conv else 'off'}, transformer "
         f"{'on' if args.checkpoint_transformer else 'off'}",
         f"{tag} data set-up {setup_s:.1f} s; {args.warmup} warm-up steps {warmup_s:.1f} s",
-        f"{tag} training: {samples / train_s:.2f} samples/s over {args.steps} steps ({samples} samples, {train_s:.2f} s)",
+        f"{tag} training: {samples / train_s:.2f} samples/s over {args.steps} steps "
+        f"({samples} samples, {train_s:.2f} s)",
         f"{tag} step split (ms/step): "
         + ", ".join(f"{k} {1000 * v / args.steps:.1f}" for k, v in times.items())
         + f" | total {1000 * train_s / args.steps:.1f}",
     ]
     if device.type == "cuda":
         result["peak_memory_mib"] = peak
-        lines.append(f"{tag} peak device memory (max_memory_allocated): {peak:,.0f} MiB ({peak / args.batch_size:,.1f} MiB/sequence)")
+        lines.append(
+            f"{tag} peak device memory (max_memory_allocated): {peak:,.0f} MiB "
+            f"({peak / args.batch_size:,.1f} MiB/sequence)"
+        )
     else:
         rise = peak - rss_start
-        result.update(peak_rss_mib=peak, rss_start_mib=rss_start, rss_rise_per_sequence_mib=rise / args.batch_size,
-                      rss_peak_reset=rss_reset)
+        result.update(
+            peak_rss_mib=peak,
+            rss_start_mib=rss_start,
+            rss_rise_per_sequence_mib=rise / args.batch_size,
+            rss_peak_reset=rss_reset,
+        )
         lines.append(
-            f"{tag} peak RSS during the timed steps: {peak:,.0f} MiB ({'VmHWM reset after warm-up' if rss_reset else 'process peak'}); "
+            f"{tag} peak RSS during the timed steps: {peak:,.0f} MiB "
+            f"({'VmHWM reset after warm-up' if rss_reset else 'process peak'}); "
             f"RSS before them {rss_start:,.0f} MiB; rise {rise:,.0f} MiB = {rise / args.batch_size:,.1f} MiB/sequence"
         )
     if flops is not None:
@@ -355,8 +374,13 @@ def main(argv: list[str] | None = None) -> dict:
         achieved = step_flops * args.steps / train_s / 1e12
         peak_t = peak_tflops(name, args.precision) if device.type == "cuda" else None
         mfu = achieved / peak_t if peak_t else None
-        result.update(flops_per_step=step_flops, flops_per_sample=step_flops / args.batch_size, achieved_tflops=achieved,
-                      peak_tflops=peak_t, mfu=mfu)
+        result.update(
+            flops_per_step=step_flops,
+            flops_per_sample=step_flops / args.batch_size,
+            achieved_tflops=achieved,
+            peak_tflops=peak_t,
+            mfu=mfu,
+        )
         lines.append(
             f"{tag} FLOPs (FlopCounterMode, one step, model FLOPs): {step_flops / 1e12:.3f} TFLOP/step "
             f"({step_flops / args.batch_size / 1e9:.1f} GFLOP/sample); achieved {achieved:.3f} TFLOP/s; "
@@ -366,12 +390,19 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.skip_eval:
         precision = evaluation_precision(args.precision, device)
         dataset = datamodule.datasets["tune"]
-        predict_people(module.model, dataset, np.arange(min(eval_batch_size, len(dataset))),
-                       batch_size=eval_batch_size, precision=precision, device=device)  # warm-up (compile)
+        predict_people(
+            module.model,
+            dataset,
+            np.arange(min(eval_batch_size, len(dataset))),
+            batch_size=eval_batch_size,
+            precision=precision,
+            device=device,
+        )  # warm-up (compile)
         sync(device)
         t = time.perf_counter()
-        table = predict_split(module.model, datamodule, "tune", batch_size=eval_batch_size, precision=precision,
-                              device=device)
+        table = predict_split(
+            module.model, datamodule, "tune", batch_size=eval_batch_size, precision=precision, device=device
+        )
         sync(device)
         eval_s = time.perf_counter() - t
         assert np.isfinite(table["pred"]).all()
@@ -388,8 +419,9 @@ def main(argv: list[str] | None = None) -> dict:
         offsets = np.sort(rng.choice(window, size=min(args.ism_variants, window), replace=False))
         alts = (reference[offsets].argmax(axis=1) + 1 + rng.integers(0, 3, size=len(offsets))) % 4
         ism_batch = args.ism_batch_size or eval_batch_size
-        predict_ism(module.model, reference, offsets[:ism_batch], alts[:ism_batch], batch_size=ism_batch,
-                    device=device)  # warm-up (compile)
+        predict_ism(
+            module.model, reference, offsets[:ism_batch], alts[:ism_batch], batch_size=ism_batch, device=device
+        )  # warm-up (compile)
         sync(device)
         t = time.perf_counter()
         _, scores = predict_ism(module.model, reference, offsets, alts, batch_size=ism_batch, device=device)

@@ -24,11 +24,11 @@ def one_hot_batch(n: int, length: int, seed: int = 0) -> torch.Tensor:
     return torch.nn.functional.one_hot(torch.randint(0, 4, (n, length), generator=g), 4).float()
 
 
-def twin_models(**options) -> tuple[PerformerModel, PerformerModel]:
-    """A plain tiny model and one with ``options``, holding the same weights."""
+def twin_models(common: dict | None = None, **options) -> tuple[PerformerModel, PerformerModel]:
+    """A plain tiny model and one with ``options``, both with ``common``, holding the same weights."""
     torch.manual_seed(0)
-    plain = PerformerModel(build_trunk(**TINY))
-    other = PerformerModel(build_trunk(**TINY, **options))
+    plain = PerformerModel(build_trunk(**TINY, **(common or {})))
+    other = PerformerModel(build_trunk(**TINY, **(common or {}), **options))
     other.load_state_dict(plain.state_dict(), strict=True)
     return plain, other
 
@@ -60,7 +60,9 @@ def test_checkpoint_conv_gives_the_same_outputs_and_gradients(transformer):
     torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
     assert got_grads.keys() == want_grads.keys() and len(want_grads) > 20
     for name, grad in want_grads.items():
-        torch.testing.assert_close(got_grads[name], grad, rtol=1e-5, atol=1e-6, msg=name)
+        torch.testing.assert_close(
+            got_grads[name], grad, rtol=1e-5, atol=1e-6, msg=lambda m, name=name: f"{m} ({name})"
+        )
 
     calls.clear()
     checkpointed.eval()
@@ -89,9 +91,8 @@ TINY_OVERRIDES = [f"model.trunk.{k}={v}" for k, v in TINY.items()]
 
 
 def test_model_compile_key_compiles_the_trunk_in_place():
-    assert [compile_backend(s) for s in (False, None, "false", True, "true", "aot_eager")] == [
-        None, None, None, "inductor", "inductor", "aot_eager"
-    ]
+    settings = (False, None, "false", True, "true", "aot_eager")
+    assert [compile_backend(s) for s in settings] == [None, None, None, "inductor", "inductor", "aot_eager"]
     with pytest.raises(ValueError, match="model.compile"):
         compile_backend(3)
     eager = build_module(compose_train(*TINY_OVERRIDES))
@@ -123,17 +124,19 @@ def compiled_or_skip(model: PerformerModel, x: torch.Tensor) -> str:
 def test_compiled_trunk_matches_eager():
     """Tolerance: outputs within 1e-4 of the output scale, gradients within 1e-3 of each tensor's scale (fp32;
     inductor fuses and reorders reductions; measured on this model: 3e-6 and 4e-5 absolute)."""
-    eager, compiled = twin_models(**NO_DROPOUT)
+    eager, compiled = twin_models(NO_DROPOUT)
     x = one_hot_batch(2, 1024)
     eager.train(), compiled.train()
     backend = compiled_or_skip(compiled, x)
     want, want_grads = forward_backward(eager, x)
     got, got_grads = forward_backward(compiled, x)
     scale = want.abs().max().item()
-    torch.testing.assert_close(got, want, rtol=0, atol=1e-4 * scale, msg=f"backend {backend}")
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-4 * scale, msg=lambda m: f"{m} (backend {backend})")
     for name, grad in want_grads.items():
         atol = 1e-3 * grad.abs().max().item() + 1e-8
-        torch.testing.assert_close(got_grads[name], grad, rtol=0, atol=atol, msg=f"{name}, backend {backend}")
+        torch.testing.assert_close(
+            got_grads[name], grad, rtol=0, atol=atol, msg=lambda m, name=name: f"{m} ({name}, {backend})"
+        )
     eager.eval(), compiled.eval()
     with torch.inference_mode():
         torch.testing.assert_close(compiled(x), eager(x), rtol=0, atol=1e-4 * scale)
@@ -150,15 +153,13 @@ def load_bench():
 def test_bench_train_prints_every_figure_on_a_cpu(tiny_cohort, tmp_path, capsys):
     bench = load_bench()
     result = bench.main(
-        [
-            "--model", "enformer_tiny", "--window", "1024", "--batch-size", "4", "--steps", "2", "--warmup", "1",
-            "--data", str(tiny_cohort), "--genes", "BTNL3", "--cache-dir", str(tmp_path / "windows"),
-            "--ism-variants", "8", "--checkpoint-conv", "--device", "cpu",
-        ]
+        "--model enformer_tiny --window 1024 --batch-size 4 --steps 2 --warmup 1 --genes BTNL3 --ism-variants 8 "
+        "--checkpoint-conv --device cpu".split()
+        + ["--data", str(tiny_cohort), "--cache-dir", str(tmp_path / "windows")]
     )
     out = capsys.readouterr().out
-    for figure in ("train_samples_per_s", "eval_samples_per_s", "ism_variants_per_s", "achieved_tflops",
-                   "peak_rss_mib"):
+    figures = ("train_samples_per_s", "eval_samples_per_s", "ism_variants_per_s", "achieved_tflops", "peak_rss_mib")
+    for figure in figures:
         assert result[figure] > 0, figure
     assert result["mfu"] is None  # no peak FLOP/s for a CPU: n/a
     assert set(result["step_ms"]) == {"data", "copy", "fwd_bwd", "optimizer"}
