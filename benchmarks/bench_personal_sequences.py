@@ -298,7 +298,8 @@ def main() -> None:
     print(f"    SNVs only, dosage (float32 one-hot, the paper's path): {p['steady_n'] / p['steady_s']:,.0f} people/s")
     print(f"    indels, dosage (uint8 (B, 2, L) codes, one input per person): {e['dosage']:,.0f} people/s")
     print(f"    indels, haplotypes (uint8 (B, 2, L) codes, two inputs per person): {e['haplotypes']:,.0f} people/s")
-    print(f"    indels, dosage, float32 mean one-hot built on the CPU: {e['dosage, float one-hot on the CPU']:,.0f} people/s")
+    cpu_one_hot = e["dosage, float one-hot on the CPU"]
+    print(f"    indels, dosage, float32 mean one-hot built on the CPU: {cpu_one_hot:,.0f} people/s")
     print()
     n, total_s = c["n"], c["setup_s"] + c["bcftools_s"] + c["read_s"]
     fewer = " (a subset of (i))" if n < len(genes) * len(people) else " (the same as (i))"

@@ -83,7 +83,9 @@ def test_a_second_builder_of_the_same_entry_keeps_the_first(tiny_cohort, tmp_pat
     cache.build([region])
     before = (cache.entry(region) / "dosage.npy").stat().st_mtime_ns
     window = PersonalSequences(tiny_cohort / "reference.fa", tiny_cohort / "genotypes.vcf.gz").window(*region)
-    _write_entry(cache.path, region, lambda tmp: _write_snvs(tmp, window))  # lost the race: no error, the first entry stays, no temporaries
+    _write_entry(
+        cache.path, region, window, _write_snvs
+    )  # lost the race: no error, the first entry stays, no temporaries
     assert (cache.entry(region) / "dosage.npy").stat().st_mtime_ns == before
     assert [p.name for p in cache.path.iterdir() if p.name.startswith(".")] == []
 

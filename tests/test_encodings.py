@@ -132,7 +132,12 @@ FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=8", "trainer.max_epochs=1"
 @pytest.mark.parametrize("encoding", ["dosage", "haplotypes"])
 def test_train_runs_end_to_end_with_indels(indel_cohort, tmp_path, encoding):
     result = run_train(
-        tmp_path / "run", "gene=INDEL1", f"data.root={indel_cohort}", "data.indels=true", f"data.encoding={encoding}", *FAST
+        tmp_path / "run",
+        "gene=INDEL1",
+        f"data.root={indel_cohort}",
+        "data.indels=true",
+        f"data.encoding={encoding}",
+        *FAST,
     )
     assert "INDEL1 fold 0: best epoch 0" in result.stdout
     predictions = pd.read_csv(tmp_path / "run" / "predictions_test.csv")

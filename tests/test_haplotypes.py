@@ -440,7 +440,10 @@ def test_dosage_encoding_uses_haplotypes_where_phased_and_the_consensus_pair_whe
     fasta = tmp_path / "r.fa"
     fasta.write_text(">c1\n" + seq + "\n")
     # a deletion and an SNV; P is phased 0|1 then 1|0, U is unphased 0/1 at both
-    records = [(10, seq[9:13], seq[9], ["0|1", "0/1"]), (25, seq[24], "ACGT"[("ACGT".index(seq[24]) + 1) % 4], ["1|0", "0/1"])]
+    records = [
+        (10, seq[9:13], seq[9], ["0|1", "0/1"]),
+        (25, seq[24], "ACGT"[("ACGT".index(seq[24]) + 1) % 4], ["1|0", "0/1"]),
+    ]
     vcf = _write_vcf(tmp_path / "p.vcf", len(seq), ["P", "U"], records)
     window = HaplotypeSequences(fasta, vcf, unphased="first").window("c1", 5, 35)
     haplotypes = window.sequences(None, "haplotypes")

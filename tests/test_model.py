@@ -4,8 +4,8 @@ import pytest
 import torch
 from enformer_pytorch import Enformer
 
-from performer.model import PerformerModel, PerformerModule, build_trunk, load_pretrained
 from performer.data.reference import codes_to_one_hot
+from performer.model import PerformerModel, PerformerModule, build_trunk, load_pretrained
 from performer.model.head import centre_bin
 from performer.model.inputs import batch_inputs, codes_one_hot
 

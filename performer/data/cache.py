@@ -259,16 +259,19 @@ def _build_chunk(
     sequences = _READERS[key]
     write = _write_haplotypes if haplotypes else _write_snvs
     for region in regions:
-        _write_entry(Path(root), region, lambda tmp: write(tmp, sequences.window(*region, samples)))
+        _write_entry(Path(root), region, sequences.window(*region, samples), write)
 
 
-def _write_entry(root: Path, region: Region, write: Callable[[Path], dict]) -> None:
-    """Write an entry into a temporary folder with ``write(folder) -> meta`` and rename it into place."""
+def _write_entry(
+    root: Path, region: Region, window: PersonalWindow | HaplotypeWindow, write: Callable[[Path, object], dict]
+) -> None:
+    """Write ``window``'s entry into a temporary folder with ``write(folder, window) -> meta``, then rename it
+    into place."""
     chrom, start, end = region
     final = root / f"{chrom}_{start}_{end}"
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
     try:
-        meta = write(tmp)
+        meta = write(tmp, window)
         (tmp / "meta.json").write_text(json.dumps(meta) + "\n")  # written last: its presence marks the entry done
         try:
             os.rename(tmp, final)

@@ -103,9 +103,10 @@ class GenePeopleDataset(Dataset):
     bool ``(B,)``. The inputs are ``x`` float32 ``(B, L, 4)`` (dosage-averaged one-hot of SNV windows),
     or uint8 base codes ``(B, 2, L)`` of each person's two sequences (0-3 = ``A,C,G,T``, 4 = ``N``),
     expanded to one-hots on the model's device (:func:`performer.model.inputs.batch_inputs`): ``codes``
-    for the dosage encoding, ``haplotypes`` for the haplotype encoding. A negative index ``~i`` (``-1 - i``) is a padding copy of item ``i``:
-    it is built like item ``i`` but has ``keep=False``, so that evaluation samplers can give every DDP
-    rank the same number of batches and the padding is dropped after gathering.
+    for the dosage encoding, ``haplotypes`` for the haplotype encoding. A negative index ``~i``
+    (``-1 - i``) is a padding copy of item ``i``: it is built like item ``i`` but has ``keep=False``, so
+    that evaluation samplers can give every DDP rank the same number of batches and the padding is
+    dropped after gathering.
     """
 
     def __init__(

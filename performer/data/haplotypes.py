@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -58,7 +57,7 @@ from pathlib import Path
 import cyvcf2
 import numpy as np
 
-from performer.data.reference import N_CODE, ReferenceGenome, codes_to_one_hot, encode_bases
+from performer.data.reference import ReferenceGenome, codes_to_one_hot, encode_bases
 from performer.data.variants import MISSING_ALLELE, NO_ALLELE, SNVs, VariantReader, VCFError
 
 log = logging.getLogger(__name__)
@@ -444,7 +443,9 @@ class HaplotypeWindow:
 
     def snv_only(self) -> HaplotypeWindow:
         """The same window with its single-base records only (phased SNV haplotypes)."""
-        keep = np.flatnonzero([len(r) == 1 and a is not None and len(a) == 1 for r, a in zip(self.records.ref, self.records.alt)])
+        keep = np.flatnonzero(
+            [len(r) == 1 and a is not None and len(a) == 1 for r, a in zip(self.records.ref, self.records.alt)]
+        )
         records = _subset_records(self.records, keep)
         return HaplotypeWindow(self.chrom, self.start, self.end, self.ref_start, self.ref_codes, records)
 
@@ -514,7 +515,9 @@ class HaplotypeWindow:
                         self.ref_codes, self.ref_start, self.records, carried[i, h], self.tss
                     )
                     if index - before < 0 or index + after >= len(codes):  # excluded by HaplotypeSequences.window
-                        raise RuntimeError(f"{self.chrom}:{self.tss + 1}: the reference region is too short for a sequence")
+                        raise RuntimeError(
+                            f"{self.chrom}:{self.tss + 1}: the reference region is too short for a sequence"
+                        )
                     cut = slice(index - before, index + after + 1)
                     built[key] = codes[cut], skipped, where[cut]
                 out[i, h], skipped, origin[i, h] = built[key]
@@ -588,7 +591,9 @@ class HaplotypeSequences:
             while len(records) and (records.pos.min() < lo or records.end.max() > hi):
                 lo, hi = min(lo, int(records.pos.min())), max(hi, int(records.end.max()))
                 records = self.reader.records(chrom, lo, hi, samples)
-            deleted = sum(len(r) - len(a) for r, a in zip(records.ref, records.alt) if a is not None and len(r) > len(a))
+            deleted = sum(
+                len(r) - len(a) for r, a in zip(records.ref, records.alt) if a is not None and len(r) > len(a)
+            )
             if min(start - lo, hi - end) >= deleted:
                 break
             margin = max(2 * margin, deleted)

@@ -157,7 +157,9 @@ def reference_and_personal_attribution(
     for begin in range(0, len(rows), batch_size):
         chunk = rows[begin : begin + batch_size]
         if not isinstance(window, HaplotypeWindow):
-            total += gradient_x_input(model, window.one_hot(chunk), batch_size, device, track).sum(axis=0, dtype=np.float64)
+            total += gradient_x_input(model, window.one_hot(chunk), batch_size, device, track).sum(
+                axis=0, dtype=np.float64
+            )
             continue
         codes, origin = window.sequences(chunk, encoding), window.origins(chunk, encoding)
         one_hot = codes_to_one_hot(codes).astype(np.float32)  # (n, 2, L, 4)
