@@ -61,3 +61,20 @@ def run_train(
             f"train.py failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
         )
     return result
+
+
+def run_sweep(sweep_dir: Path, *overrides: str) -> Path:
+    """Run a Hydra multirun of ``python train.py -m`` into ``sweep_dir``; returns ``sweep_dir``."""
+    command = [sys.executable, str(ROOT / "train.py"), "-m", f"hydra.sweep.dir={sweep_dir}", *overrides]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return sweep_dir
+
+
+def run_evaluate(*overrides: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``python evaluate.py`` with the overrides given; a failure is an assertion error unless ``check=False``."""
+    command = [sys.executable, str(ROOT / "evaluate.py"), *overrides]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if check:
+        assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return result

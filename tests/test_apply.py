@@ -3,15 +3,13 @@
 import gzip
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pysam
 import pytest
-from conftest import ROOT, TINY_MODEL
+from conftest import TINY_MODEL, run_evaluate, run_sweep
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
@@ -23,14 +21,6 @@ from performer.runs import find_runs
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "trainer.max_epochs=1", "logger=none"]
 DATA = ["vcf=genotypes.vcf.gz", "fasta=reference.fa", "gene_table=genes.tsv"]
-
-
-def evaluate(*overrides: str, check: bool = True) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(ROOT / "evaluate.py"), *overrides]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if check:
-        assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
-    return result
 
 
 def other_data(root: Path, expression: str | None = "expression.bed.gz") -> list[str]:
@@ -76,26 +66,16 @@ def other_cohort(tiny_cohort, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tiny_cohort, tmp_path_factory) -> Path:
-    """Two single-gene BTNL3 runs (folds 0 and 1) and a ZFP57 run (fold 0), then their HOP evaluation."""
+    """Two single-gene BTNL3 runs (folds 0 and 1)."""
     sweep = tmp_path_factory.mktemp("apply_runs")
-    command = [
-        sys.executable,
-        str(ROOT / "train.py"),
-        "-m",
-        "gene=BTNL3",
-        "fold=0,1",
-        f"data.root={tiny_cohort}",
-        f"hydra.sweep.dir={sweep}",
-        *FAST,
-    ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return sweep
+    return run_sweep(sweep, "gene=BTNL3", "fold=0,1", f"data.root={tiny_cohort}", *FAST)
 
 
 @pytest.mark.slow  # trains 2 runs
 def test_cross_cohort_metrics_equal_scipy_and_sklearn(runs, other_cohort):
-    evaluate(f"runs={runs}", "baseline=elastic_net", *other_data(other_cohort), "hydra.run.dir=" + str(runs / "cross"))
+    run_evaluate(
+        f"runs={runs}", "baseline=elastic_net", *other_data(other_cohort), "hydra.run.dir=" + str(runs / "cross")
+    )
     table = pd.read_csv(runs / "cross" / "evaluation.csv")
     predictions = pd.read_csv(runs / "cross" / "predictions.csv", dtype={"person": str})
     cross = table[table["gene_set"] == "cross-cohort"]
@@ -132,7 +112,7 @@ def test_cross_cohort_metrics_equal_scipy_and_sklearn(runs, other_cohort):
 def test_cross_cohort_on_new_people_of_the_same_loci(runs, tiny_cohort, tmp_path):
     other = simulate_same_loci(tiny_cohort, tmp_path / "second", n_people=40)
     out = tmp_path / "eval"
-    evaluate(f"runs={runs}", "baseline=elastic_net", "figures=false", *other_data(other), f"hydra.run.dir={out}")
+    run_evaluate(f"runs={runs}", "baseline=elastic_net", "figures=false", *other_data(other), f"hydra.run.dir={out}")
     table = pd.read_csv(out / "evaluation.csv")
     predictions = pd.read_csv(out / "predictions.csv", dtype={"person": str})
     cross = table[table["gene_set"] == "cross-cohort"]
@@ -155,9 +135,9 @@ def test_cross_cohort_on_new_people_of_the_same_loci(runs, tiny_cohort, tmp_path
 
 @pytest.mark.slow  # trains 2 runs
 def test_imputation_equals_evaluation_and_needs_no_expression(runs, other_cohort):
-    evaluate(f"runs={runs}", "figures=false", "hydra.run.dir=" + str(runs / "hop"))
+    run_evaluate(f"runs={runs}", "figures=false", "hydra.run.dir=" + str(runs / "hop"))
     evaluated = pd.read_csv(runs / "hop" / "predictions.csv", dtype={"person": str})
-    evaluate(f"runs={runs}", "task=predict", "hydra.run.dir=" + str(runs / "own"))
+    run_evaluate(f"runs={runs}", "task=predict", "hydra.run.dir=" + str(runs / "own"))
     long = pd.read_csv(runs / "own" / "imputed" / "imputed_long.csv.gz", dtype={"person": str})
     assert len(long) == 2 * 60  # every person of the VCF, for each run
     merged = evaluated[evaluated["model"] == "performer"].merge(long, on=["fold", "gene_id", "person"])
@@ -173,7 +153,7 @@ def test_imputation_equals_evaluation_and_needs_no_expression(runs, other_cohort
     np.testing.assert_allclose(matrix["BTNL3"].to_numpy(), mean.loc[matrix.index.astype(str)].to_numpy())
 
     # a cohort given by a VCF, a FASTA and a gene table only: every VCF person gets predictions
-    evaluate(f"runs={runs}", "task=predict", *other_data(other_cohort, None), "hydra.run.dir=" + str(runs / "new"))
+    run_evaluate(f"runs={runs}", "task=predict", *other_data(other_cohort, None), "hydra.run.dir=" + str(runs / "new"))
     new = pd.read_csv(runs / "new" / "imputed" / "imputed_long.csv.gz", dtype={"person": str})
     assert len(new) == 2 * 60 and new["y"].isna().all() and new["person"].str.startswith("OTH").all()
     # the same genomes under other names: the same predictions
@@ -181,7 +161,7 @@ def test_imputation_equals_evaluation_and_needs_no_expression(runs, other_cohort
     np.testing.assert_allclose(same["pred_x"], same["pred_y"], rtol=1e-5, atol=1e-6)
 
     # with the expression file, people missing from it still get a prediction (y NaN)
-    evaluate(f"runs={runs}", "task=predict", *other_data(other_cohort), "hydra.run.dir=" + str(runs / "partial"))
+    run_evaluate(f"runs={runs}", "task=predict", *other_data(other_cohort), "hydra.run.dir=" + str(runs / "partial"))
     partial = pd.read_csv(runs / "partial" / "imputed" / "imputed_long.csv.gz", dtype={"person": str})
     assert len(partial) == 2 * 60 and partial["y"].isna().sum() == 2 * 5
 
@@ -212,7 +192,9 @@ def test_variant_scores_equal_ism_and_errors(runs, tiny_cohort, tmp_path):
     rows.append(("chr1", start + 1, "del", fasta[start : start + 4], fasta[start]))
     rows.append(("1", far, "far", fasta[far - 1], "A" if fasta[far - 1] != "A" else "C"))
     variants = _sites_vcf(tmp_path / "sites.vcf", rows)
-    evaluate(f"runs={runs}", "task=score_variants", f"variants={variants}", "hydra.run.dir=" + str(tmp_path / "out"))
+    run_evaluate(
+        f"runs={runs}", "task=score_variants", f"variants={variants}", "hydra.run.dir=" + str(tmp_path / "out")
+    )
     scores = pd.read_csv(tmp_path / "out" / "variant_scores" / "variant_scores.csv")
     mine = scores[(scores["fold"] == 0) & (scores["kind"] == "SNV")].sort_values("pos")
     expected = chosen.sort_values("pos")
@@ -229,11 +211,11 @@ def test_variant_scores_equal_ism_and_errors(runs, tiny_cohort, tmp_path):
 
     # no variant in any window: a clear error
     only_far = _sites_vcf(tmp_path / "far.vcf", [rows[-1]])
-    result = evaluate(f"runs={runs}", "task=score_variants", f"variants={only_far}", check=False)
+    result = run_evaluate(f"runs={runs}", "task=score_variants", f"variants={only_far}", check=False)
     assert result.returncode != 0 and "none of its 1 variants lies in a window" in result.stderr
     # a REF that is not the FASTA's: an error naming the record and the fix
     bad = _sites_vcf(tmp_path / "bad.vcf", [("chr1", rows[0][1], "x", "N" if rows[0][3] != "N" else "A", "G")])
-    result = evaluate(f"runs={runs}", "task=score_variants", f"variants={bad}", check=False)
+    result = run_evaluate(f"runs={runs}", "task=score_variants", f"variants={bad}", check=False)
     assert result.returncode != 0 and "differs from the FASTA" in result.stderr and "strict_ref=false" in result.stderr
 
 
@@ -243,5 +225,5 @@ def test_no_shared_gene_is_a_clear_error(runs, other_cohort, tmp_path):
     genes = genes[genes["gene_name"] != "BTNL3"]
     genes.to_csv(tmp_path / "genes.tsv", sep="\t", index=False)
     overrides = [*other_data(other_cohort, None), f"data.gene_table={tmp_path / 'genes.tsv'}"]
-    result = evaluate(f"runs={runs}", "task=predict", *overrides, "hydra.run.dir=" + str(tmp_path), check=False)
+    result = run_evaluate(f"runs={runs}", "task=predict", *overrides, "hydra.run.dir=" + str(tmp_path), check=False)
     assert result.returncode != 0 and "none of its genes (BTNL3)" in result.stderr

@@ -1,15 +1,13 @@
 """Sweeps, HOP/HOGP evaluation, baselines in the table and learning curves, through the entry points."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, TINY_MODEL, run_train
+from conftest import ROOT, TINY_MODEL, run_evaluate, run_sweep, run_train
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from scipy.stats import pearsonr
@@ -26,30 +24,12 @@ from performer.runs import Run, build_datamodule
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "trainer.max_epochs=1", "logger=none"]
 
 
-def run_evaluate(*overrides: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(ROOT / "evaluate.py"), *overrides]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
-    return result
-
-
 @pytest.fixture(scope="module")
 def sweep(tiny_cohort, tmp_path_factory):
     """A Hydra multirun: 2 genes x 2 folds of single-gene models."""
-    sweep_dir = tmp_path_factory.mktemp("sweep")
-    command = [
-        sys.executable,
-        str(ROOT / "train.py"),
-        "-m",
-        "gene=BTNL3,ZFP57",
-        "fold=0,1",
-        f"data.root={tiny_cohort}",
-        f"hydra.sweep.dir={sweep_dir}",
-        *FAST,
-    ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return sweep_dir
+    return run_sweep(
+        tmp_path_factory.mktemp("sweep"), "gene=BTNL3,ZFP57", "fold=0,1", f"data.root={tiny_cohort}", *FAST
+    )
 
 
 @pytest.mark.slow  # the sweep fixture trains 4 runs
@@ -119,19 +99,9 @@ def test_multi_gene_model_on_held_out_genes(tiny_cohort, tmp_path):
 
 @pytest.mark.slow  # trains 2 runs: ~40 s on 2 CPU cores
 def test_downsampled_train_people_are_nested(tiny_cohort, tmp_path):
-    command = [
-        sys.executable,
-        str(ROOT / "train.py"),
-        "-m",
-        "experiment=downsample",
-        "gene=BTNL3",
-        "train_fraction=0.5,1.0",
-        f"data.root={tiny_cohort}",
-        f"hydra.sweep.dir={tmp_path}",
-        *FAST,
-    ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-5000:]
+    run_sweep(
+        tmp_path, "experiment=downsample", "gene=BTNL3", "train_fraction=0.5,1.0", f"data.root={tiny_cohort}", *FAST
+    )
     people = {
         f: (tmp_path / "BTNL3" / "fold0" / f"train{f}" / "splits" / "train.txt").read_text().split()
         for f in ("0.5", "1.0")
