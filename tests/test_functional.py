@@ -344,6 +344,9 @@ def test_weight_table_from_ism_tables():
     assert table.loc["enformer", "hsv"].tolist() == [False, True, True]
     with pytest.raises(ValueError, match="twice"):
         check_weight_table(pd.concat([table.reset_index()] * 2))
+    # two deletions at one position share their ALT (the anchor base): different variants, both kept
+    deletions = table.reset_index().iloc[:2].assign(pos=7, ref=["ACG", "ACGT"], alt="A", model="performer")
+    assert len(check_weight_table(deletions)) == 2
     # one grouping key only (no fold), and an explicit k
     single = weight_table(ism.drop(columns="fold"), enformer.drop(columns="fold")).set_index(["model", "pos"])
     assert single.loc["enformer", "hsv"].tolist() == [False, True, True]

@@ -86,7 +86,7 @@ def check_weight_table(weights: pd.DataFrame) -> pd.DataFrame:
     Raises:
         KeyError: a required column is missing (the message lists them).
         ValueError: a negative or non-integer ``pos``, a flag column that is not boolean, or the same
-            SNV (``pos``, ``alt``) twice in one gene-fold.
+            variant (``pos``, ``ref``, ``alt``) twice in one gene-fold.
     """
     missing = [c for c in WEIGHT_COLUMNS if c not in weights.columns]
     if missing:
@@ -108,7 +108,7 @@ def check_weight_table(weights: pd.DataFrame) -> pd.DataFrame:
         out[column] = out[column].astype(str)
     for column in ("ref", "alt"):
         out[column] = out[column].astype(str).str.upper()
-    duplicated = out.duplicated(_keys(out, GENE_KEYS) + ["pos", "alt"])
+    duplicated = out.duplicated(_keys(out, GENE_KEYS) + ["pos", "ref", "alt"])
     if duplicated.any():
         row = out[duplicated].iloc[0]
         raise ValueError(
@@ -166,8 +166,8 @@ def weight_table(ism: pd.DataFrame, enformer_ism: pd.DataFrame | None = None, k:
         parts = []
         for key, rows in enformer_ism.groupby(group, sort=False):
             n = int(k) if k is not None else counts.get(key if isinstance(key, tuple) else (key,), 0)
-            top = high_scoring_variants(rows, n).set_index(["pos", "alt"]).index
-            flagged = rows.set_index(["pos", "alt"]).index.isin(top)
+            top = high_scoring_variants(rows, n).set_index(["pos", "ref", "alt"]).index
+            flagged = rows.set_index(["pos", "ref", "alt"]).index.isin(top)
             parts.append(rows.assign(weight=rows["ism"].astype(np.float64), hsv=flagged, driver=False))
         enformer = pd.concat(parts, ignore_index=True) if parts else enformer_ism.iloc[:0]
         tables.append(enformer.assign(model="enformer"))
