@@ -263,8 +263,8 @@ class HaplotypeReader(VariantReader):
 
 
 def apply_records(
-    ref_codes: np.ndarray, start: int, records: Records, carried: np.ndarray, tss: int
-) -> tuple[np.ndarray, int, int, np.ndarray]:
+    ref_codes: np.ndarray, start: int, records: Records, carried: np.ndarray, tss: int, with_origin: bool = False
+) -> tuple[np.ndarray, int, int, np.ndarray | None]:
     """One haplotype: the reference ``[start, start + len(ref_codes))`` with the carried records applied.
 
     Args:
@@ -273,6 +273,7 @@ def apply_records(
         records: the region's records, in VCF order.
         carried: bool ``(len(records),)``, True where this haplotype carries the ALT.
         tss: 0-based reference coordinate to map (inside the region).
+        with_origin: also return each base's reference coordinate (else ``origin`` is None).
 
     Returns:
         ``(codes, index, n_overlaps, origin)``: uint8 haplotype codes, the index of the mapped ``tss`` in
@@ -330,7 +331,7 @@ def apply_records(
         mapped = length + (tss - cursor)
     pieces.append(ref_codes[cursor - start :])
     spans.append((cursor, start + len(ref_codes) - cursor, 0))
-    origin = np.concatenate([np.r_[np.arange(a, a + n), np.full(m, -1)] for a, n, m in spans])
+    origin = _origin(np.array(spans, dtype=np.int64).reshape(-1, 3)) if with_origin else None
     return np.concatenate(pieces) if len(pieces) > 1 else ref_codes.copy(), mapped, overlaps, origin
 
 
@@ -498,39 +499,50 @@ class HaplotypeWindow:
         """
         return self._cut(np.asarray(carried, dtype=bool)[:, None, :])[0][:, 0]
 
-    def _cut(self, carried: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    def _cut(self, carried: np.ndarray, with_origin: bool = False) -> tuple[np.ndarray, int, np.ndarray | None]:
         """Codes of every sequence of ``carried``, the carried records skipped by the overlap rule, and
-        int64 reference coordinates of every base (-1: inserted)."""
+        (``with_origin``) int64 reference coordinates of every base (-1: inserted), else None."""
         length, before = self.length, self.length // 2
         after = length - before - 1
         out = np.empty(carried.shape[:2] + (length,), dtype=np.uint8)
-        origin = np.empty(carried.shape[:2] + (length,), dtype=np.int64)
-        built: dict[bytes, tuple[np.ndarray, int, np.ndarray]] = {}
+        origin = np.empty(carried.shape[:2] + (length,), dtype=np.int64) if with_origin else None
+        built: dict[bytes, tuple[np.ndarray, int, np.ndarray | None]] = {}
         overlaps = 0
         for i in range(carried.shape[0]):
             for h in range(carried.shape[1]):
                 key = np.packbits(carried[i, h]).tobytes()
                 if key not in built:
                     codes, index, skipped, where = apply_records(
-                        self.ref_codes, self.ref_start, self.records, carried[i, h], self.tss
+                        self.ref_codes, self.ref_start, self.records, carried[i, h], self.tss, with_origin
                     )
                     if index - before < 0 or index + after >= len(codes):  # excluded by HaplotypeSequences.window
                         raise RuntimeError(
                             f"{self.chrom}:{self.tss + 1}: the reference region is too short for a sequence"
                         )
                     cut = slice(index - before, index + after + 1)
-                    built[key] = codes[cut], skipped, where[cut]
-                out[i, h], skipped, origin[i, h] = built[key]
+                    built[key] = codes[cut], skipped, None if where is None else where[cut]
+                out[i, h], skipped, where = built[key]
+                if with_origin:
+                    origin[i, h] = where
                 overlaps += skipped
         return out, overlaps, origin
 
     def origins(self, rows: np.ndarray | None = None, encoding: str = "haplotypes") -> np.ndarray:
         """int64 ``(n, 2, L)``: the reference coordinate of each base of :meth:`sequences` (-1: inserted base)."""
-        return self._cut(self.carried(rows, encoding))[2]
+        return self._cut(self.carried(rows, encoding), with_origin=True)[2]
 
     def overlaps(self, encoding: str = "haplotypes") -> int:
         """Carried records skipped by the overlap rule over every person's two sequences of ``encoding``."""
         return self._cut(self.carried(None, encoding))[1]
+
+
+def _origin(spans: np.ndarray) -> np.ndarray:
+    """Reference coordinate of every base of pieces ``(first coordinate, bases from it, inserted bases)``."""
+    first, kept, inserted = spans.T
+    lengths = kept + inserted
+    piece = np.repeat(np.arange(len(spans)), lengths)
+    k = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.where(k < kept[piece], first[piece] + k, -1)
 
 
 class HaplotypeSequences:
