@@ -170,8 +170,9 @@ Genotypes
     (as ``bcftools norm -m-`` does), each haplotype carrying at most one of
     them.  1% of the biallelic sites whose next 6 bases hold no site become an
     indel with the same haplotypes (1-6 bp deletion or insertion; REF taken
-    from the reference).  Half of the people are male (``samples.tsv``); on
-    ``chrX`` a male's GT is haploid (his first haplotype), a female's diploid.
+    from the reference; left-aligned, as ``bcftools norm`` leaves them).  Half
+    of the people are male (``samples.tsv``); on ``chrX`` a male's GT is
+    haploid (his first haplotype), a female's diploid.
     0.1% of person-site calls are written missing (``./.``, ``.`` if haploid),
     shared by the split records of a site.  All GTs are phased.
 Expression
@@ -1574,7 +1575,9 @@ def _scale_locus_records(
     sites monomorphic among them are dropped.  A fraction ``indel_fraction`` of biallelic sites
     with no other site in the next ``MAX_INDEL_BP`` bases become an indel with the same
     haplotypes: a deletion (REF = the base and the next L bases) or an insertion (ALT = the REF
-    base and L random bases), L uniform in [1, MAX_INDEL_BP].
+    base and L random bases), L uniform in [1, MAX_INDEL_BP], left-aligned: a deletion is shortened
+    until its last deleted base differs from the anchor (none left: the site stays an SNV), an
+    insertion's last base is changed to the next base code if it equals the anchor.
 
     Returns:
         dict with ``pos`` (int64, 0-based contig position), ``ref``/``alt`` (object arrays of
@@ -1602,11 +1605,19 @@ def _scale_locus_records(
         pos = int(contig_pos[site[r]])
         length = int(rng.integers(1, MAX_INDEL_BP + 1))
         if rng.random() < 0.5:
+            # left-aligned: the last deleted base differs from the anchor (else the deletion is shortened)
+            while length > 0 and reference[pos + length] == reference[pos]:
+                length -= 1
+            if length == 0:
+                continue  # the site stays an SNV
             ref[r] = reference[pos : pos + length + 1].tobytes().decode()
             alt[r] = ref[r][0]
         else:
+            inserted = ASCII_BASES[rng.integers(0, 4, size=length)]
+            if inserted[-1] == reference[pos]:  # left-aligned: the last inserted base differs from the anchor
+                inserted[-1] = ASCII_BASES[(int(np.flatnonzero(ASCII_BASES == reference[pos])[0]) + 1) % 4]
             ref[r] = chr(reference[pos])
-            alt[r] = ref[r] + ASCII_BASES[rng.integers(0, 4, size=length)].tobytes().decode()
+            alt[r] = ref[r] + inserted.tobytes().decode()
     return dict(pos=contig_pos[site], ref=ref, alt=alt, site=site, hap=hap)
 
 
