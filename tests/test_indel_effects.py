@@ -25,7 +25,7 @@ from performer.data.reference import codes_to_one_hot
 from performer.interpret.attribution import reference_and_personal_attribution
 from performer.interpret.drivers import select_drivers
 from performer.interpret.ism import ISM_COLUMNS, ism_scores, observed_dosage, observed_variants
-from performer.interpret.pipeline import _window_dosages, gene_drivers
+from performer.interpret.pipeline import gene_drivers
 from performer.model import PerformerModel, build_trunk
 from performer.predict import predict_ism, predict_sequences, predict_variants
 
@@ -212,7 +212,7 @@ def test_driver_dosages_line_up_with_the_table(small):
     result = select_drivers(table["ism"].to_numpy(), observed_dosage(window).astype(float), np.arange(6.0))
     assert len(result.candidates) == len(table)
     # LD reads the same variants (pos, alt letters) from the window
-    ld = _window_dosages(window)
+    ld = window_predictors(window, indels=True)
     assert set(zip(ld.pos.tolist(), ld.alt)) >= set(zip(table["pos"], table["alt"]))
     assert (3500, "C") in set(zip(ld.pos.tolist(), ld.alt))  # unobserved, but still a column
 

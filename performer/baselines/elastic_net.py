@@ -48,6 +48,8 @@ from sklearn.linear_model import ElasticNetCV
 from sklearn.pipeline import Pipeline
 
 from performer.data.dataset import GenePeopleDataset
+from performer.data.haplotypes import HaplotypeWindow, variant_kind
+from performer.data.reference import BASES, decode_bases
 from performer.metrics import per_gene_metrics
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,6 @@ MIN_PEOPLE = 10
 EVAL_SPLITS = ("tune", "test")
 PREDICTION_COLUMNS = ["gene_id", "gene", "split", "person", "y", "pred"]
 COEFFICIENT_COLUMNS = ["gene_id", "gene", "snv_id", "pos", "ref", "alt", "kind", "coef"]
-BASES = "ACGT"
-ALLELE_LETTERS = "ACGTN"
 
 
 @dataclass
@@ -83,12 +83,6 @@ class Predictors:
         return len(self.pos)
 
 
-def _kind(ref_length: int, alt_length: int) -> str:
-    if ref_length != alt_length:
-        return "indel"
-    return "SNV" if ref_length == 1 else "MNP"
-
-
 def window_predictors(window, indels: bool = False) -> Predictors:
     """The predictors of one gene window.
 
@@ -99,17 +93,15 @@ def window_predictors(window, indels: bool = False) -> Predictors:
             (SNVs, indels, MNPs; dosages from ``window.dosage()``); otherwise (and for any other window)
             ``window.snvs``, all of kind ``SNV``.
     """
-    if indels and hasattr(window, "records") and hasattr(window, "dosage"):
+    if indels and isinstance(window, HaplotypeWindow):
         records = window.records
-        real = np.array([a is not None for a in records.alt], dtype=bool).reshape(-1)
-        keep = np.flatnonzero(window.inside() & real) if len(records) else np.zeros(0, dtype=np.int64)
-        letters = lambda codes: "".join(ALLELE_LETTERS[int(c)] for c in codes)  # noqa: E731
+        keep = window.variants()
         return Predictors(
             ids=[records.ids[j] for j in keep],
             pos=records.pos[keep].astype(np.int64),
-            ref=[letters(records.ref[j]) for j in keep],
-            alt=[letters(records.alt[j]) for j in keep],
-            kind=[_kind(len(records.ref[j]), len(records.alt[j])) for j in keep],
+            ref=[decode_bases(records.ref[j]) for j in keep],
+            alt=[decode_bases(records.alt[j]) for j in keep],
+            kind=[variant_kind(len(records.ref[j]), len(records.alt[j])) for j in keep],
             dosage=window.dosage()[:, keep],
         )
     snvs = window.snvs

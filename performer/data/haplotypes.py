@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -339,23 +339,28 @@ ENCODINGS = ("haplotypes", "consensus", "dosage")
 """What :meth:`HaplotypeWindow.sequences` builds per person (module docstring, "Encodings")."""
 
 
+KINDS = ("SNV", "indel", "MNP")
+"""Kinds of variant: single-base substitution; REF and ALT of different lengths (insertion, deletion,
+complex replacement); multi-base substitution of equal lengths."""
+
+
+def variant_kind(ref_length: int, alt_length: int) -> str:
+    """``SNV`` (1 and 1 bp), ``MNP`` (equal lengths above 1) or ``indel`` (different lengths)."""
+    if ref_length != alt_length:
+        return "indel"
+    return "SNV" if ref_length == 1 else "MNP"
+
+
 def _subset_records(records: Records, keep: np.ndarray) -> Records:
     """The records at indices ``keep`` (int array), same people and counts."""
-    return Records(
-        chrom=records.chrom,
+    return replace(
+        records,
         pos=records.pos[keep],
         ref=[records.ref[j] for j in keep],
         alt=[records.alt[j] for j in keep],
         ids=[records.ids[j] for j in keep],
         alleles=records.alleles[:, :, keep],
-        samples=records.samples,
-        skipped=records.skipped,
-        missing_calls=records.missing_calls,
-        haploid_calls=records.haploid_calls,
-        unphased_calls=records.unphased_calls,
-        star_alleles=records.star_alleles,
         anchored=records.anchored[keep],
-        unphased_people=records.unphased_people,
     )
 
 
@@ -406,8 +411,19 @@ class HaplotypeWindow:
         return (self.records.pos >= self.start) & (self.records.pos < self.end)
 
     def dosage(self) -> np.ndarray:
-        """int8 ``(n_people, n_records)``: ALT copies 0/1/2 of each record (haploid ALT = 2, ``*`` = 0)."""
-        return self.records.alleles.sum(axis=1, dtype=np.int8)
+        """int8 ``(n_people, n_records)``: ALT copies 0/1/2 of each record (haploid ALT = 2, ``*`` = 0).
+
+        Computed once per window and kept (ISM, drivers, the elastic net and the SNV view all read it).
+        """
+        if "_dosage" not in self.__dict__:
+            self.__dict__["_dosage"] = self.records.alleles.sum(axis=1, dtype=np.int8)
+        return self.__dict__["_dosage"]
+
+    def variants(self) -> np.ndarray:
+        """int64 indices into ``records`` of the window's own variants: records starting inside
+        ``[start, end)`` with an ALT other than ``*`` (SNVs, indels, MNPs), in VCF order."""
+        real = np.array([a is not None for a in self.records.alt], dtype=bool).reshape(-1)
+        return np.flatnonzero(self.inside() & real).astype(np.int64)
 
     @cached_property
     def snvs(self) -> SNVs:

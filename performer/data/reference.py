@@ -78,6 +78,11 @@ def encode_bases(seq: str) -> np.ndarray:
     return _CODE_TABLE[np.frombuffer(seq.encode("ascii"), dtype=np.uint8)]
 
 
+def decode_bases(codes: np.ndarray) -> str:
+    """Base codes 0-4 -> a DNA string (``A,C,G,T``, ``N``): the inverse of :func:`encode_bases` on ``ACGTN``."""
+    return "".join((BASES + "N")[int(c)] for c in codes)
+
+
 def codes_to_one_hot(codes: np.ndarray) -> np.ndarray:
     """Base codes of shape ``(..., L)`` -> uint8 one-hot of shape ``(..., L, 4)``; code 4 -> zeros."""
     return _ONE_HOT_TABLE[codes]

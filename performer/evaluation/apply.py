@@ -45,7 +45,7 @@ from performer.data.cohort import Cohort, read_id_map
 from performer.data.datamodule import PerformerDataModule
 from performer.data.dataset import GenePeopleDataset, tss_window
 from performer.data.expression import read_expression_bed, read_gene_table, strip_version
-from performer.data.haplotypes import HaplotypeWindow, Records
+from performer.data.haplotypes import HaplotypeWindow, Records, variant_kind
 from performer.data.reference import ReferenceGenome, codes_to_one_hot, encode_bases
 from performer.data.simulate import ensure_demo_cohort
 from performer.data.variants import VariantReader
@@ -747,12 +747,6 @@ class UserVariants:
     n_records: int
 
 
-def _kind(ref: str, alt: str) -> str:
-    if len(ref) != len(alt):
-        return "indel"
-    return "SNV" if len(ref) == 1 else "MNP"
-
-
 def read_user_variants(path: str | Path, fasta: ReferenceGenome, strict_ref: bool = True) -> UserVariants:
     """Read every record of a VCF/BCF with cyvcf2 (sites-only is fine; no index needed).
 
@@ -804,7 +798,7 @@ def read_user_variants(path: str | Path, fasta: ReferenceGenome, strict_ref: boo
                     skip("ref_mismatch")
                     continue
                 vid = record.ID or f"{chrom}:{record.POS}:{ref}:{alt}"
-                rows.append((contigs[chrom], pos, record.POS, ref, alt, vid, _kind(ref, alt)))
+                rows.append((contigs[chrom], pos, record.POS, ref, alt, vid, variant_kind(len(ref), len(alt))))
         if not record.ALT:
             skip("no_alt")
     table = pd.DataFrame(rows, columns=["chrom", "pos", "vcf_pos", "ref", "alt", "variant_id", "kind"])

@@ -30,31 +30,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from performer.data.haplotypes import HaplotypeWindow
+from performer.data.haplotypes import HaplotypeWindow, variant_kind
 from performer.data.personal import PersonalWindow
-from performer.data.reference import BASES, codes_to_one_hot
+from performer.data.reference import BASES, codes_to_one_hot, decode_bases
 from performer.predict import Model, predict_ism, predict_variants
 
 ISM_COLUMNS = ["chrom", "pos", "ref", "alt", "snv_id", "kind", "maf", "distance_to_tss", "ism"]
-KINDS = ("SNV", "indel", "MNP")
-"""Values of the ``kind`` column: single-base substitution, REF and ALT of different lengths (insertion,
-deletion, complex replacement), multi-base substitution of equal lengths."""
-
-ALLELE_LETTERS = BASES + "N"
 VARIANTS_PER_CHUNK = 1024
 """At most this many indel/MNP sequences (rounded to whole passes) are built at once (memory)."""
-
-
-def allele_string(codes: np.ndarray) -> str:
-    """Base codes 0-4 -> allele letters (``ACGTN``)."""
-    return "".join(ALLELE_LETTERS[int(c)] for c in codes)
-
-
-def variant_kind(ref_length: int, alt_length: int) -> str:
-    """``SNV`` (1 and 1 bp), ``MNP`` (equal lengths above 1) or ``indel`` (different lengths)."""
-    if ref_length != alt_length:
-        return "indel"
-    return "SNV" if ref_length == 1 else "MNP"
 
 
 def observed_variants(window: PersonalWindow | HaplotypeWindow) -> np.ndarray:
@@ -65,12 +48,8 @@ def observed_variants(window: PersonalWindow | HaplotypeWindow) -> np.ndarray:
     Otherwise: columns of ``window.snvs`` with ALT dosage > 0 in at least one person.
     """
     if isinstance(window, HaplotypeWindow):
-        records = window.records
-        if len(records) == 0:
-            return np.zeros(0, dtype=np.int64)
-        real = np.array([a is not None for a in records.alt], dtype=bool)
-        carried = (window.dosage() > 0).any(axis=0)
-        return np.flatnonzero(window.inside() & real & carried).astype(np.int64)
+        variants = window.variants()
+        return variants[(window.dosage()[:, variants] > 0).any(axis=0)]
     snvs = window.snvs
     if len(snvs) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -133,10 +112,11 @@ def ism_scores(
         One row per observed variant, in window (VCF) order, columns :data:`ISM_COLUMNS`: ``chrom``
         (str), ``pos`` (int64, 0-based start of REF in reference coordinates), ``ref``/``alt`` (allele
         letters, e.g. ``ACG``/``A`` for a deletion), ``snv_id`` (VCF ID, also of indels), ``kind``
-        (``SNV``, ``indel`` or ``MNP``: :func:`variant_kind`), ``maf`` (float64, ``min(af, 1 - af)`` with
-        ``af = dosage.mean() / 2`` over the window's people), ``distance_to_tss`` (int64, bp), ``ism``
-        (float64). ``attrs["reference_prediction"]`` holds the reference window's prediction (float,
-        from the first pass, of the SNVs if any; NaN when no variant is observed).
+        (``SNV``, ``indel`` or ``MNP``: :func:`~performer.data.haplotypes.variant_kind`), ``maf``
+        (float64, ``min(af, 1 - af)`` with ``af = dosage.mean() / 2`` over the window's people),
+        ``distance_to_tss`` (int64, bp), ``ism`` (float64). ``attrs["reference_prediction"]`` holds the
+        reference window's prediction (float, from the first pass, of the SNVs if any; NaN when no
+        variant is observed).
 
     Raises:
         ValueError: ``batch_size < 1``; an SNV outside ``[window.start, window.end)``; the model
@@ -213,8 +193,8 @@ def _haplotype_ism(model, window: HaplotypeWindow, tss, batch_size, device, prec
     table = _table(
         window.chrom,
         records.pos[observed],
-        [allele_string(records.ref[j]) for j in observed],
-        [allele_string(records.alt[j]) for j in observed],
+        [decode_bases(records.ref[j]) for j in observed],
+        [decode_bases(records.alt[j]) for j in observed],
         [records.ids[j] for j in observed],
         kind,
         window.dosage()[:, observed],

@@ -31,13 +31,12 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from performer.baselines.elastic_net import elastic_net_baseline
+from performer.baselines.elastic_net import elastic_net_baseline, window_predictors
 from performer.baselines.enformer import load_reference_enformer, track_for
 from performer.data.haplotypes import HaplotypeWindow
 from performer.evaluation.evaluate import annotate, heritability, requested_baselines, run_datamodule
@@ -49,7 +48,7 @@ from performer.interpret.functional import (
     read_qtltools_lead_eqtls,
     weight_table,
 )
-from performer.interpret.ism import allele_string, high_scoring_variants, ism_scores, observed_dosage
+from performer.interpret.ism import high_scoring_variants, ism_scores, observed_dosage
 from performer.interpret.plots import write_interpretation_figures
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
 from performer.model.module import PerformerModule
@@ -288,22 +287,6 @@ def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None)
     return ism, annotate(pd.DataFrame(driver_rows), "enformer", run, datamodule)
 
 
-def _window_dosages(window):
-    """What LD reads of a window (:func:`~performer.interpret.functional.ld_summary`): ``window.snvs``,
-    or for a :class:`~performer.data.haplotypes.HaplotypeWindow` every record inside it with an ALT other
-    than ``*`` (SNVs, indels, MNPs; ``alt`` as allele letters), matched on (``pos``, ``alt``)."""
-    if not isinstance(window, HaplotypeWindow):
-        return window.snvs
-    records = window.records
-    real = np.array([a is not None for a in records.alt], dtype=bool).reshape(-1)
-    keep = np.flatnonzero(window.inside() & real)
-    return SimpleNamespace(
-        pos=records.pos[keep],
-        alt=[allele_string(records.alt[j]) for j in keep],
-        dosage=window.dosage()[:, keep],
-    )
-
-
 def _slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_")
 
@@ -410,6 +393,6 @@ def functional(
         windows=pd.DataFrame(rows),
         annotation_bed=cfg.annotation_bed,
         fine_mapped=fine,
-        dosages={g: _window_dosages(w) for g, w in widest.items()},
+        dosages={g: window_predictors(w, indels=isinstance(w, HaplotypeWindow)) for g, w in widest.items()},
         figures=cfg.figures,
     )
