@@ -118,6 +118,8 @@ class WindowCache:
         haplotypes: store every biallelic record (SNVs and indels) and each person's two haplotypes,
             loaded as :class:`~performer.data.haplotypes.HaplotypeWindow` (read with ``unphased="first"``:
             unphased people are flagged per window, see ``HaplotypeWindow.carried``).
+        indels: with ``haplotypes``, False loads each window's single-base records only (phased SNV
+            haplotypes); the entries on disk are the same either way.
 
     Raises:
         FileNotFoundError: the VCF or the FASTA does not exist.
@@ -131,6 +133,7 @@ class WindowCache:
         samples: list[str],
         options: dict,
         haplotypes: bool = False,
+        indels: bool = True,
     ):
         self.fasta, self.vcf = Path(fasta), Path(vcf)
         for path in (self.fasta, self.vcf):
@@ -145,7 +148,7 @@ class WindowCache:
             "samples": self.samples,
             "options": self.options,
         }
-        self.haplotypes = haplotypes
+        self.haplotypes, self.indels = haplotypes, indels
         if haplotypes:
             self.inputs["layout"] = "haplotypes"
         key = hashlib.sha1(json.dumps(self.inputs, sort_keys=True).encode()).hexdigest()[:16]
@@ -207,7 +210,8 @@ class WindowCache:
             raise FileNotFoundError(f"window {region} is not in the cache {self.path}; build it first")
         meta = json.loads((folder / "meta.json").read_text())
         if self.haplotypes:
-            return _load_haplotypes(folder, meta, region, self.samples)
+            window = _load_haplotypes(folder, meta, region, self.samples)
+            return window if self.indels else window.snv_only()
         snv_table = np.load(folder / "snvs.npy")
         n = len(snv_table)
         dosage = np.load(folder / "dosage.npy", mmap_mode="r") if n else np.zeros((len(self.samples), 0), np.int8)
@@ -237,6 +241,30 @@ class WindowCache:
     def nbytes(self) -> int:
         """Bytes on disk of this cohort's entries."""
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+
+def personal_window_cache(
+    folder: str | Path | None,
+    fasta: str | Path,
+    vcf: str | Path,
+    samples: list[str],
+    *,
+    strict: bool = True,
+    pass_only: bool = True,
+    missing: str = "ref",
+    indels: bool = False,
+    encoding: str = "dosage",
+) -> WindowCache:
+    """The window cache of what a personal encoding needs (``data.indels``, ``data.encoding``).
+
+    SNV entries for the paper's encoding (``indels=False``, ``encoding="dosage"``: reader options
+    ``strict``, ``pass_only``, ``missing``); haplotype entries otherwise (``pass_only`` only: every REF is
+    checked and missing alleles are REF), loaded with their single-base records only when
+    ``indels=False``. Raises as :class:`WindowCache`.
+    """
+    if indels or encoding == "haplotypes":
+        return WindowCache(folder, fasta, vcf, samples, {"pass_only": pass_only}, haplotypes=True, indels=indels)
+    return WindowCache(folder, fasta, vcf, samples, dict(strict=strict, pass_only=pass_only, missing=missing))
 
 
 _READERS: dict[tuple, PersonalSequences | HaplotypeSequences] = {}

@@ -10,7 +10,7 @@ import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader
 
-from performer.data.cache import WindowCache
+from performer.data.cache import WindowCache, personal_window_cache
 from performer.data.cohort import Cohort, read_id_map
 from performer.data.dataset import ENCODINGS, GenePeopleDataset, collate_batch, log_windows, tss_window
 from performer.data.expression import read_expression_bed, read_gene_table
@@ -180,10 +180,14 @@ class PerformerDataModule(L.LightningDataModule):
             (chrom, *tss_window(int(tss), self.window_bp)) for chrom, tss in zip(genes["chrom"], genes["tss"])
         ]
         vcf_order = [self.cohort.vcf_sample[p] for p in self.people]
-        haplotypes = self.indels or self.encoding == "haplotypes"
-        options = {"pass_only": self.variant_options["pass_only"]} if haplotypes else self.variant_options
-        self._cache = WindowCache(
-            self.cache_dir, self.paths["fasta"], self.paths["vcf"], vcf_order, options, haplotypes=haplotypes
+        self._cache = personal_window_cache(
+            self.cache_dir,
+            self.paths["fasta"],
+            self.paths["vcf"],
+            vcf_order,
+            **self.variant_options,
+            indels=self.indels,
+            encoding=self.encoding,
         )
 
     def setup(self, stage: str | None = None) -> None:
@@ -208,8 +212,6 @@ class PerformerDataModule(L.LightningDataModule):
 
         self.windows = self._cache.windows(self.regions, self.read_workers)
         if self._cache.haplotypes:
-            if not self.indels:  # phased SNV haplotypes
-                self.windows = [w.snv_only() for w in self.windows]
             self._check_phase()
         log_windows(self.windows, self.gene_names)
         # one (genes x people) copy of the expression; training genes are the first rows

@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 from performer.baselines import track_for
 from performer.baselines.elastic_net import window_predictors
-from performer.data.cache import WindowCache
+from performer.data.cache import personal_window_cache
 from performer.data.cohort import Cohort, read_id_map
 from performer.data.datamodule import PerformerDataModule
 from performer.data.dataset import GenePeopleDataset, tss_window
@@ -109,20 +109,21 @@ class TargetCohort:
         Raises:
             whatever the window cache raises (unknown contig, REF mismatch, a corrupt VCF), naming the file.
         """
-        haplotypes = bool(indels) or encoding == "haplotypes"
-        key = (window_bp, haplotypes, bool(indels))
+        key = (window_bp, bool(indels), encoding)
         if key not in self._windows:
             data = self.data
-            options = (
-                {"pass_only": data.get("pass_only", True)}
-                if haplotypes
-                else {k: data.get(k, d) for k, d in (("strict", True), ("pass_only", True), ("missing", "ref"))}
+            cache = personal_window_cache(
+                data.get("cache_dir"),
+                self.paths["fasta"],
+                self.paths["vcf"],
+                self.samples,
+                strict=data.get("strict", True),
+                pass_only=data.get("pass_only", True),
+                missing=data.get("missing", "ref"),
+                indels=bool(indels),
+                encoding=encoding,
             )
-            cache_dir = data.get("cache_dir")
-            self._windows[key] = (
-                WindowCache(cache_dir, self.paths["fasta"], self.paths["vcf"], self.samples, options, haplotypes),
-                {},
-            )
+            self._windows[key] = (cache, {})
         cache, loaded = self._windows[key]
         todo = [g for g in gene_ids if g not in loaded]
         if todo:
@@ -130,10 +131,7 @@ class TargetCohort:
                 (str(self.genes.at[g, "chrom"]), *tss_window(int(self.genes.at[g, "tss"]), window_bp)) for g in todo
             ]
             workers = self.data.get("read_workers") or 1
-            for gene_id, window in zip(todo, cache.windows(regions, workers)):
-                if haplotypes and not indels:
-                    window = window.snv_only()
-                loaded[gene_id] = window
+            loaded.update(zip(todo, cache.windows(regions, workers)))
         return [loaded[g] for g in gene_ids]
 
 
