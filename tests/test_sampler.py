@@ -359,3 +359,58 @@ def test_eval_with_an_empty_group():
     assert sorted(i for b in s for i in b) == list(range(8))
     assert len(s) == 5
     assert all(len(EvalBatchSampler([np.array([], dtype=np.int64)], 2, 3, r)) == 0 for r in range(3))
+
+
+def test_short_and_empty_genes_are_named_apart_in_the_warning(caplog):
+    # gene 1 is too small to train on; gene 2 has no train items (a held-out gene) and is no training gene
+    with caplog.at_level("WARNING"):
+        SameGeneBatchSampler(make_groups([16, 3, 0]), batch_size=4, accumulate=2)
+    assert "1 genes (indices [1])" in caplog.text
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The DataModule holds out training genes the sampler could never train on
+# ----------------------------------------------------------------------------------------------------------
+
+
+def cohort_with_few_people_for(cohort, out, gene: str, keep: int):
+    """A copy of ``cohort`` whose expression of ``gene`` (a symbol) is NaN for all but the first ``keep`` people."""
+    import gzip
+    import shutil
+
+    import pandas as pd
+
+    shutil.copytree(cohort, out)
+    genes = pd.read_csv(out / "genes.tsv", sep="\t")
+    gene_id = genes.loc[genes["gene_name"] == gene, "gene_id"].item()
+    path = out / "expression.bed.gz"
+    table = pd.read_csv(path, sep="\t")
+    table.loc[table["gene_id"] == gene_id, table.columns[4 + keep :]] = np.nan
+    with gzip.open(path, "wt") as handle:
+        table.to_csv(handle, sep="\t", index=False, na_rep="NA")
+    return out
+
+
+def test_genes_with_too_few_train_people_are_held_out_not_hop(tiny_cohort, tmp_path, caplog):
+    from conftest import tiny_datamodule
+
+    from performer.data.simulate import DEMO_GENES
+
+    short_gene = DEMO_GENES[0]  # BTNL3, listed first: it must move behind the trainable gene
+    cohort = cohort_with_few_people_for(tiny_cohort, tmp_path / "cohort", short_gene, keep=6)
+    dm = tiny_datamodule(cohort, genes=list(DEMO_GENES[:2]), batch_size=4, accumulate=2)
+    with caplog.at_level("WARNING"):
+        dm.prepare_data()
+        dm.setup()
+    assert dm.gene_names == [DEMO_GENES[1], short_gene]
+    assert [dm.cohort.gene_name(g) for g in dm.train_gene_ids] == [DEMO_GENES[1]]
+    assert [dm.cohort.gene_name(g) for g in dm.untrained_gene_ids] == [short_gene]
+    assert f"{short_gene} (" in caplog.text and "held-out genes (HOGP)" in caplog.text
+    # the train set holds the trainable gene only; tune and test hold both, each gene's own people
+    assert set(dm.datasets["train"].gene.tolist()) == {0}
+    assert set(dm.datasets["test"].gene.tolist()) <= {0, 1}
+
+    nothing = tiny_datamodule(cohort, genes=[short_gene], batch_size=4, accumulate=2)
+    nothing.prepare_data()
+    with pytest.raises(ValueError, match=rf"no training gene has 8 train people.*{short_gene} \("):
+        nothing.setup()

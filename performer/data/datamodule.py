@@ -68,6 +68,8 @@ class PerformerDataModule(L.LightningDataModule):
 
     After :meth:`setup`: ``cohort``, ``split``, ``gene_ids`` and ``gene_names`` (training genes first,
     then other eval genes; the ``gene`` index of a batch points into them), ``train_gene_ids``,
+    ``untrained_gene_ids`` (requested training genes with fewer train people than one effective batch,
+    evaluated as held-out genes),
     ``people`` (person IDs; the ``person`` index of a batch points into it), ``windows`` (one per gene)
     and ``datasets`` (``train``/``tune``/``test``).
     """
@@ -209,6 +211,7 @@ class PerformerDataModule(L.LightningDataModule):
         if self.train_fraction < 1:
             self.split = self.split.downsample_train(self.train_fraction, seed=self.split_seed)
         log.info("people split (fold %d): %s", self.fold, {s: len(self.split[s]) for s in SPLITS})
+        self._hold_out_untrainable()
 
         self.windows = self._cache.windows(self.regions, self.read_workers)
         if self._cache.haplotypes:
@@ -233,6 +236,49 @@ class PerformerDataModule(L.LightningDataModule):
             gene, j = np.nonzero(known)  # gene by gene, people in split order
             self.datasets[split] = GenePeopleDataset(self.windows, gene, people[j], values[gene, j], self.encoding)
         log.info("%d genes; items per split: %s", len(self.gene_ids), {s: len(d) for s, d in self.datasets.items()})
+
+    def _hold_out_untrainable(self) -> None:
+        """Move training genes with fewer train people than one effective batch to the held-out genes.
+
+        The same-gene sampler draws whole blocks of ``batch_size x accumulate`` train people per gene
+        (people with a NaN value do not count), so a gene with fewer is never trained on: it must not be
+        labelled HOP nor enter the selection mean. Such genes are named in a WARNING and evaluated as
+        held-out genes (HOGP), listed after the training genes (``untrained_gene_ids``).
+
+        Raises:
+            ValueError: no training gene has enough train people (the message names them and the fix).
+        """
+        block = self.batch_size * self.accumulate
+        values = self.cohort.expression.values.loc[self.train_gene_ids, list(self.split.train)]
+        n_train = dict(zip(self.train_gene_ids, values.notna().sum(axis=1).astype(int)))
+        short = [g for g in self.train_gene_ids if n_train[g] < block]
+        self.untrained_gene_ids = short
+        if not short:
+            return
+        named = ", ".join(f"{self.cohort.gene_name(g)} ({n_train[g]})" for g in short[:20])
+        named += ", ..." if len(short) > 20 else ""
+        if len(short) == len(self.train_gene_ids):
+            raise ValueError(
+                f"no training gene has {block} train people with expression (batch_size {self.batch_size} x "
+                f"accumulate {self.accumulate}), so nothing can be trained: {named}. Lower batch_size or "
+                "trainer.accumulate_grad_batches, or use a cohort with more people"
+            )
+        log.warning(
+            "%d of %d training genes have fewer than %d train people with expression (batch_size %d x accumulate "
+            "%d) and are not trained on; they are evaluated as held-out genes (HOGP), outside the selection mean: %s",
+            len(short),
+            len(self.train_gene_ids),
+            block,
+            self.batch_size,
+            self.accumulate,
+            named,
+        )
+        self.train_gene_ids = [g for g in self.train_gene_ids if n_train[g] >= block]
+        first = [self.gene_ids.index(g) for g in self.train_gene_ids + short]
+        order = first + sorted(set(range(len(self.gene_ids))) - set(first))
+        self.gene_ids = [self.gene_ids[i] for i in order]
+        self.gene_names = [self.gene_names[i] for i in order]
+        self.regions = [self.regions[i] for i in order]
 
     def _check_phase(self) -> None:
         """Log what the haplotype windows hold; unphased heterozygous calls under the haplotype encoding."""

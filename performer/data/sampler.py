@@ -59,14 +59,19 @@ class SameGeneBatchSampler(Sampler[list[int]]):
         self.rank = rank
         self.epoch = 0
         self.blocks_per_gene = [len(g) // self.block for g in self.groups]
-        short = sum(1 for n in self.blocks_per_gene if n == 0)
-        if short == len(self.groups):
+        if not any(self.blocks_per_gene):
             raise ValueError(
                 f"no gene has {self.block} train people (batch_size {batch_size} x accumulate "
                 f"{accumulate}); lower the batch size or the accumulation"
             )
-        if short:
-            log.warning("%d genes have fewer than %d train people and are not trained on", short, self.block)
+        short = [i for i, (g, n) in enumerate(zip(self.groups, self.blocks_per_gene)) if len(g) and not n]
+        if short:  # genes without items (held-out genes) are not training genes and not counted
+            log.warning(
+                "%d genes (indices %s) have fewer than %d train people and are not trained on",
+                len(short),
+                short[:20],
+                self.block,
+            )
         n_blocks = sum(self.blocks_per_gene)
         self.blocks_per_rank = -(-n_blocks // num_replicas)
         if n_blocks % num_replicas:
