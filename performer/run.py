@@ -16,6 +16,7 @@ import logging
 import netrc
 import os
 import random
+import signal
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,10 +25,13 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
+from filelock import FileLock, Timeout
 from hydra.types import RunMode
 from hydra.utils import to_absolute_path
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, WandbLogger
+from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from performer.data.datamodule import PerformerDataModule
@@ -39,6 +43,7 @@ from performer.runs import (
     build_datamodule,
     finished,
     gene_set_name,
+    read_config,
     read_summary,
     write_config,
     write_gene_metrics,
@@ -430,12 +435,103 @@ def prepare_run_dir(cfg: DictConfig, files: RunFiles) -> None:
         log.info("%s: removed %s of the previous run", files.root, ", ".join(removed))
 
 
+RESULT_NEUTRAL_KEYS = (
+    "overwrite",
+    "ckpt_path",
+    "keep_resume_state",
+    "resume_every_n_epochs",
+    "num_workers",
+    "eval_batch_size",
+    "logger",
+    "data.read_workers",
+    "data.cache_dir",
+    "trainer.enable_progress_bar",
+    "trainer.enable_model_summary",
+    "trainer.log_every_n_steps",
+)
+"""Config keys (and groups, by prefix) that never change a run's result: a finished run whose saved config
+differs from the requested one only in these is reused. Every other key counts (the data, the genes, the
+people split, the model, lr, the schedule, the seeds, the precision and the devices)."""
+
+
+def _flatten(value, prefix: str = "") -> dict:
+    """A resolved config as ``{dotted key: value}`` (lists kept whole)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def config_differences(saved: DictConfig, requested: DictConfig) -> dict[str, tuple]:
+    """Keys whose values differ between a finished run's saved config and a requested one, outside
+    :data:`RESULT_NEUTRAL_KEYS`: ``{key: (saved value, requested value)}`` (``<absent>`` for a missing key)."""
+    old = _flatten(OmegaConf.to_container(saved, resolve=True))
+    new = _flatten(OmegaConf.to_container(requested, resolve=True))
+
+    def neutral(key: str) -> bool:
+        return any(key == k or key.startswith(f"{k}.") for k in RESULT_NEUTRAL_KEYS)
+
+    absent = "<absent>"
+    return {
+        key: (old.get(key, absent), new.get(key, absent))
+        for key in sorted(old.keys() | new.keys())
+        if not neutral(key) and old.get(key, absent) != new.get(key, absent)
+    }
+
+
+def check_finished_run_matches(run_dir: Path, cfg: DictConfig) -> None:
+    """Refuse to return a finished run's result for a config that would give another result.
+
+    Raises:
+        FileExistsError: the saved ``config.yaml`` differs from ``cfg`` in a key outside
+            :data:`RESULT_NEUTRAL_KEYS`; the message names the keys, both values and the fixes.
+    """
+    differences = config_differences(read_config(run_dir), cfg)
+    if not differences:
+        return
+    shown = "; ".join(f"{key}: {old!r} in the run, {new!r} now" for key, (old, new) in list(differences.items())[:10])
+    more = f" (and {len(differences) - 10} more)" if len(differences) > 10 else ""
+    raise FileExistsError(
+        f"{run_dir} holds a finished run of another config: {shown}{more}. Its result would not be the one "
+        "asked for. Add overwrite=true to train this config there (deleting the old run), or give it its own "
+        "directory: hydra.run.dir=<another folder> (a multirun's default sweep.subdir already includes the "
+        "overridden keys)"
+    )
+
+
+def acquire_run_lock(files: RunFiles) -> FileLock:
+    """Hold the run directory's lock (``.lock``) so that no second run writes into it at the same time.
+
+    The lock is an OS file lock (``filelock``): released when the process ends, so a crashed run
+    leaves no stale lock behind.
+
+    Raises:
+        RuntimeError: another process holds the lock; the message names the directory and the fixes.
+    """
+    files.root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(files.lock)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RuntimeError(
+            f"{files.root} is in use by another run (it holds {files.lock}); two runs writing one directory would "
+            "mix their metrics, checkpoints and configs. Wait for it to end, or give this run its own "
+            "hydra.run.dir"
+        ) from None
+    return lock
+
+
 def train(cfg: DictConfig, run_dir: str | Path) -> dict:
     """Fit on train people, select the best epoch on tune people, evaluate it on test people.
 
     With ``cfg.fit=false``, evaluates ``cfg.ckpt_path`` on the tune and test people instead.
-    A finished run directory is left alone unless ``cfg.overwrite`` is true. After a successful fit the
-    resume state (``checkpoints/last.ckpt``) is deleted unless ``cfg.keep_resume_state``.
+    A finished run directory is returned as it is (with its summary line) when its saved config agrees
+    with ``cfg`` on every key that changes the result (:func:`check_finished_run_matches`); with
+    ``cfg.overwrite`` it is trained again. After a successful fit the resume state
+    (``checkpoints/last.ckpt``) is deleted unless ``cfg.keep_resume_state``. The process that writes the
+    run directory (global rank 0) holds its lock (:func:`acquire_run_lock`) throughout.
 
     Returns:
         The run summary (also written to ``summary.json``): per split, mean PCC / R^2 over genes.
@@ -443,28 +539,52 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
     Raises:
         ValueError: ``fit=false`` without ``ckpt_path``; settings outside the ``trainer`` group (see
             :func:`check_config`).
-        FileExistsError: see :func:`prepare_run_dir`.
+        FileExistsError: see :func:`prepare_run_dir` and :func:`check_finished_run_matches`.
+        RuntimeError: another process is writing the run directory.
+        SystemExit: status 143 (128 + SIGTERM) when a SIGTERM stopped the run before it finished.
     """
     silence_known_warnings()
     files = RunFiles(run_dir)
-    run_dir = files.root
-    if finished(run_dir) and not cfg.overwrite and cfg.fit:
-        summary = read_summary(run_dir)
-        log.warning("run %s is already finished; pass overwrite=true to train it again", run_dir)
-        return summary
     if not cfg.fit and not cfg.ckpt_path:
         raise ValueError("fit=false evaluates a checkpoint: give ckpt_path=/path/to/best.ckpt")
     check_config(cfg)
-    L.seed_everything(cfg.seed, workers=True)
     datamodule = build_datamodule(cfg)
+    with open_dict(cfg):  # record where the cohort really is (the demo's cache, a relative root)
+        cfg.data.root = str(datamodule.root) if datamodule.root else None
+    lock = acquire_run_lock(files) if rank_zero_only.rank == 0 else None  # DDP ranks > 0 start inside fit
+    try:
+        if cfg.fit and finished(files.root) and not cfg.overwrite:
+            check_finished_run_matches(files.root, cfg)
+            summary = read_summary(files.root)
+            log.warning(
+                "run %s is already finished with this config; pass overwrite=true to train it again", files.root
+            )
+            print(summary_line(cfg, summary, datamodule.requested_genes))
+            return summary
+        return _fit_and_test(cfg, files, datamodule)
+    except SIGTERMException:
+        log.error(
+            "run %s was stopped by SIGTERM before it finished (no %s written); resume it with ckpt_path=%s",
+            files.root,
+            files.summary.name,
+            files.last,
+        )
+        raise SystemExit(128 + signal.SIGTERM) from None
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _fit_and_test(cfg: DictConfig, files: RunFiles, datamodule: PerformerDataModule) -> dict:
+    """The body of :func:`train` once the run directory is this process's: fit, then tune and test."""
+    run_dir = files.root
+    L.seed_everything(cfg.seed, workers=True)
     module = build_module(cfg)
     trainer = build_trainer(cfg, run_dir, build_logger(cfg, run_dir))
     if trainer.is_global_zero:  # before fit: the other DDP ranks do not exist yet
         run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.fit:
             prepare_run_dir(cfg, files)
-        with open_dict(cfg):  # record where the cohort really is (the demo's cache, a relative root)
-            cfg.data.root = str(datamodule.root) if datamodule.root else None
         write_config(run_dir, cfg)
 
     if cfg.fit:

@@ -14,6 +14,7 @@ by default (:func:`gene_set_name` names the middle part):
 | ``checkpoints/last.ckpt`` | the full resume state, while a run is unfinished or with ``keep_resume_state=true`` |
 | ``summary.json`` | mean tune/test PCC and R^2; written last and atomically: its presence marks a finished run |
 | ``ism.csv`` | written later by the interpretation (``python evaluate.py task=ism``): ISM of the run's genes |
+| ``.lock`` | held by the process that writes the run (an OS file lock, released when it ends): one writer at a time |
 
 This module names those files (:class:`RunFiles`), reads and writes them, finds finished runs
 (:func:`find_runs`) and reads a run's config into its genes and DataModule (:func:`build_datamodule`). The
@@ -47,6 +48,7 @@ CHECKPOINTS_DIR = "checkpoints"
 BEST_CHECKPOINT = "best.ckpt"
 LAST_CHECKPOINT = "last.ckpt"
 ISM_FILE = "ism.csv"
+LOCK_FILE = ".lock"
 SPLITS = ("tune", "test")
 """The splits a finished run has predictions and per-gene metrics of."""
 
@@ -68,6 +70,7 @@ class RunFiles:
         self.best = self.checkpoints / BEST_CHECKPOINT
         self.last = self.checkpoints / LAST_CHECKPOINT
         self.ism = self.root / ISM_FILE
+        self.lock = self.root / LOCK_FILE
 
     def predictions(self, split: str) -> Path:
         """Per-person predictions of the best checkpoint on ``split`` (``tune`` or ``test``)."""

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,12 +14,14 @@ import pytest
 import torch
 from conftest import ROOT, TINY_MODEL, run_train
 from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import OmegaConf
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
 from performer.model import build_trunk
-from performer.run import build_trainer, check_config, summary_line, wandb_mode
-from performer.runs import build_datamodule, find_runs, read_split
+from performer.run import acquire_run_lock, build_trainer, check_config, config_differences, summary_line, wandb_mode
+from performer.runs import RunFiles, build_datamodule, find_runs, read_split
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=4", "trainer.max_epochs=2"]
 
@@ -86,7 +89,102 @@ def test_finished_run_is_not_retrained(single_gene_run, tiny_cohort):
     before = (run_dir / "checkpoints" / "best.ckpt").stat().st_mtime_ns
     result = run_train(run_dir, "gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "logger=none")
     assert "already finished" in result.stdout + result.stderr
+    assert "BTNL3 fold 0: best epoch" in result.stdout  # the reused run's summary line
     assert (run_dir / "checkpoints" / "best.ckpt").stat().st_mtime_ns == before
+
+
+def test_finished_run_of_another_config_is_refused(single_gene_run, tiny_cohort):
+    run_dir, _ = single_gene_run
+    before = (run_dir / "summary.json").read_text()
+    result = run_train(run_dir, "gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "lr=0.05", "seed=3", check=False)
+    assert result.returncode != 0
+    assert "finished run of another config" in result.stderr
+    assert "lr: " in result.stderr and "seed: 0 in the run, 3 now" in result.stderr
+    assert "overwrite=true" in result.stderr and "hydra.run.dir" in result.stderr
+    assert (run_dir / "summary.json").read_text() == before
+
+
+def test_config_differences_ignore_only_result_neutral_keys():
+    saved = compose_train("gene=BTNL3", "data.root=/cohort")
+    same = compose_train("gene=BTNL3", "data.root=/cohort", "logger=none", "num_workers=4", "overwrite=true")
+    assert config_differences(saved, same) == {}
+    other = compose_train("gene=BTNL3", "data.root=/other", "model.window_bp=4096", "trainer.max_epochs=7")
+    assert set(config_differences(saved, other)) == {"data.root", "model.window_bp", "trainer.max_epochs"}
+
+
+def test_default_sweep_folders_name_what_a_sweep_varies():
+    def subdir(*overrides):
+        cfg = compose_train(*overrides, hydra_config=True)
+        HydraConfig.instance().set_config(cfg)
+        return OmegaConf.to_container(cfg.hydra.sweep, resolve=True)["subdir"]
+
+    common = ("gene=BTNL3", "fold=1", "data.root=/cohort", "logger=none")
+    assert subdir(*common, "lr=1e-4").rstrip("/") == "BTNL3/fold1/lr=1e-4"
+    assert subdir(*common, "lr=5e-5", "seed=2").rstrip("/") == "BTNL3/fold1/lr=5e-5,seed=2"
+    assert subdir(*common).rstrip("/") == "BTNL3/fold1"  # the paper's gene x fold sweeps keep their layout
+
+
+def test_a_second_writer_of_a_run_directory_is_refused(tiny_cohort, tmp_path):
+    run_dir = tmp_path / "run"
+    holder = acquire_run_lock(RunFiles(run_dir))
+    try:
+        result = run_train(run_dir, "gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "logger=none", check=False)
+    finally:
+        holder.release()
+    assert result.returncode != 0 and "in use by another run" in result.stderr
+    assert not (run_dir / "config.yaml").exists() and not (run_dir / "metrics.csv").exists()
+
+    # a holder that dies (kill -9) leaves no stale lock
+    script = "from performer.run import acquire_run_lock; from performer.runs import RunFiles; import time; "
+    script += f"lock = acquire_run_lock(RunFiles({str(run_dir)!r})); print('locked', flush=True); time.sleep(60)"
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as other:
+        assert other.stdout.readline().strip() == "locked"
+        with pytest.raises(RuntimeError, match="in use by another run"):
+            acquire_run_lock(RunFiles(run_dir))
+        other.kill()
+        other.wait()
+    acquire_run_lock(RunFiles(run_dir)).release()
+
+
+@pytest.mark.slow
+def test_sigterm_exits_non_zero_without_a_summary(tiny_cohort, tmp_path):
+    run_dir = tmp_path / "run"
+    command = [sys.executable, str(ROOT / "train.py"), f"hydra.run.dir={run_dir}", "gene=BTNL3"]
+    command += [f"data.root={tiny_cohort}", *TINY_MODEL, "batch_size=8", "trainer.max_epochs=50", "logger=none"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as run:
+        deadline = time.monotonic() + 300
+        while not (run_dir / "checkpoints" / "last.ckpt").exists():  # training, past its first epoch
+            assert run.poll() is None, run.stdout.read().decode()[-4000:]
+            assert time.monotonic() < deadline, "no resume checkpoint after 300 s"
+            time.sleep(0.1)
+        run.send_signal(signal.SIGTERM)
+        output = run.communicate(timeout=120)[0].decode()
+    assert run.returncode == 128 + signal.SIGTERM, output[-4000:]
+    assert "stopped by SIGTERM" in output and "ckpt_path=" in output
+    assert not (run_dir / "summary.json").exists()
+
+
+@pytest.mark.slow
+def test_a_gene_too_small_to_train_on_is_reported_as_held_out(tiny_cohort, tmp_path):
+    from test_sampler import cohort_with_few_train_people_for
+
+    from performer.data.simulate import DEMO_GENES
+
+    # BTNL3 keeps 7 train people, fewer than one block (batch_size 8 x accumulation 1)
+    cohort = cohort_with_few_train_people_for(tiny_cohort, tmp_path / "cohort", "BTNL3", n_train=7)
+    run_dir = tmp_path / "run"
+    genes = f"genes=[BTNL3,{DEMO_GENES[1]}]"
+    result = run_train(run_dir, genes, f"data.root={cohort}", *FAST, "trainer.max_epochs=1", "logger=none")
+    log = result.stdout + result.stderr
+    assert "BTNL3 (" in log and "held-out genes (HOGP)" in log
+    for split in ("tune", "test"):
+        metrics = pd.read_csv(run_dir / f"metrics_{split}.csv").set_index("gene")
+        assert metrics.loc["BTNL3", "gene_set"] == "HOGP" and metrics.loc[DEMO_GENES[1], "gene_set"] == "HOP"
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary[split]["mean_r2"] == pytest.approx(metrics.loc[DEMO_GENES[1], "r2"])  # selection: HOP only
+        assert summary[f"{split}_hogp"]["mean_r2"] == pytest.approx(metrics.loc["BTNL3", "r2"])
+    assert set(pd.read_csv(run_dir / "metrics.csv")["gene"]) >= {DEMO_GENES[1]}
 
 
 def test_evaluating_the_best_checkpoint_reproduces_its_metrics(single_gene_run, tiny_cohort, tmp_path):
