@@ -144,6 +144,7 @@ class PerformerDataModule(L.LightningDataModule):
         self.read_workers = read_workers if read_workers is not None else min(8, len(os.sched_getaffinity(0)))
         self.datasets: dict[str, GenePeopleDataset] = {}
         self._cache: WindowCache | None = None
+        self._cannot_train: str | None = None
 
     def _path(self, value: str | None) -> Path | None:
         if value is None:
@@ -245,24 +246,27 @@ class PerformerDataModule(L.LightningDataModule):
         labelled HOP nor enter the selection mean. Such genes are named in a WARNING and evaluated as
         held-out genes (HOGP), listed after the training genes (``untrained_gene_ids``).
 
-        Raises:
-            ValueError: no training gene has enough train people (the message names them and the fix).
+        When no training gene has enough, nothing moves (the DataModule still serves evaluation, e.g. the
+        baselines) and :meth:`train_dataloader` raises a ``ValueError`` that names them and the fix.
         """
         block = self.batch_size * self.accumulate
         values = self.cohort.expression.values.loc[self.train_gene_ids, list(self.split.train)]
         n_train = dict(zip(self.train_gene_ids, values.notna().sum(axis=1).astype(int)))
         short = [g for g in self.train_gene_ids if n_train[g] < block]
-        self.untrained_gene_ids = short
+        self.untrained_gene_ids, self._cannot_train = [], None
         if not short:
             return
         named = ", ".join(f"{self.cohort.gene_name(g)} ({n_train[g]})" for g in short[:20])
         named += ", ..." if len(short) > 20 else ""
         if len(short) == len(self.train_gene_ids):
-            raise ValueError(
+            self._cannot_train = (
                 f"no training gene has {block} train people with expression (batch_size {self.batch_size} x "
                 f"accumulate {self.accumulate}), so nothing can be trained: {named}. Lower batch_size or "
                 "trainer.accumulate_grad_batches, or use a cohort with more people"
             )
+            log.warning("%s (evaluation only)", self._cannot_train)
+            return
+        self.untrained_gene_ids = short
         log.warning(
             "%d of %d training genes have fewer than %d train people with expression (batch_size %d x accumulate "
             "%d) and are not trained on; they are evaluated as held-out genes (HOGP), outside the selection mean: %s",
@@ -323,6 +327,13 @@ class PerformerDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
+        """Same-gene training batches of this rank.
+
+        Raises:
+            ValueError: no training gene has ``batch_size x accumulate`` train people (see setup).
+        """
+        if self._cannot_train:
+            raise ValueError(self._cannot_train)
         world, rank = self._replicas()
         dataset = self.datasets["train"]
         sampler = SameGeneBatchSampler(
