@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_datamodule
 
-from performer.data.cache import WindowCache, _write_entry, _write_snvs
+from performer.data.cache import WindowCache, _write_entry
 from performer.data.datamodule import PerformerDataModule
 from performer.data.dataset import log_windows, tss_window
 from performer.data.expression import read_gene_table
@@ -82,10 +82,8 @@ def test_a_second_builder_of_the_same_entry_keeps_the_first(tiny_cohort, tmp_pat
     region = regions(tiny_cohort)[0]
     cache.build([region])
     before = (cache.entry(region) / "dosage.npy").stat().st_mtime_ns
-    window = PersonalSequences(tiny_cohort / "reference.fa", tiny_cohort / "genotypes.vcf.gz").window(*region)
-    _write_entry(
-        cache.path, region, window, _write_snvs
-    )  # lost the race: no error, the first entry stays, no temporaries
+    # a second builder loses the race: no error, the first entry stays, no temporaries
+    _write_entry(cache.path, region, *cache._read(region))
     assert (cache.entry(region) / "dosage.npy").stat().st_mtime_ns == before
     assert [p.name for p in cache.path.iterdir() if p.name.startswith(".")] == []
 
