@@ -322,25 +322,90 @@ def load_run(run_dir: str | Path) -> Run:
     return Run(files.root, read_config(files.root), checkpoint)
 
 
-def find_runs(root: str | Path) -> list[Run]:
-    """Every finished run (a ``summary.json`` beside ``config.yaml``) under ``root``, sorted by path.
+@dataclass
+class SkippedRun:
+    """A run folder that :func:`find_runs` does not return, and why.
 
-    Folders with a ``summary.json`` but no ``config.yaml`` or no checkpoint are skipped with a warning;
-    unfinished runs (no ``summary.json``) are not runs.
+    Attributes:
+        path: the run folder.
+        status: ``unfinished`` (a ``config.yaml`` but no ``summary.json``: killed, failed or still training) or
+            ``unreadable`` (a ``summary.json`` without its ``config.yaml`` or checkpoint).
+        reason: one sentence naming what is missing and the fix.
+    """
+
+    path: Path
+    status: str
+    reason: str
+
+
+def _run_folders(root: Path) -> list[Path]:
+    """Folders under ``root`` (``root`` included) that hold a run: a ``summary.json`` or a ``config.yaml``.
+
+    Hidden folders (Hydra's ``.hydra/config.yaml``) are not searched, and a folder without ``summary.json``
+    inside another run folder is not a run (the W&B logger's ``wandb/.../files/config.yaml``).
+    """
+    found = set()
+    for name in (SUMMARY_FILE, CONFIG_FILE):
+        for path in root.rglob(name):
+            if not any(part.startswith(".") for part in path.parent.relative_to(root).parts):
+                found.add(path.parent)
+    return sorted(
+        folder for folder in found if finished(folder) or not any(parent in found for parent in folder.parents)
+    )
+
+
+def scan_runs(root: str | Path) -> tuple[list[Run], list[SkippedRun]]:
+    """Every run folder under ``root``, sorted by path: the finished runs and the others (no logging).
 
     Raises:
-        FileNotFoundError: ``root`` does not exist or holds no finished run.
+        FileNotFoundError: ``root`` does not exist.
     """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"runs={root}: no such folder")
-    runs = []
-    for summary in sorted(root.rglob(SUMMARY_FILE)):
+    runs, skipped = [], []
+    for folder in _run_folders(root):
+        files = RunFiles(folder)
+        if not finished(folder):
+            resume = (
+                f"its resume state {files.last} is there: resume it with its train.py command plus "
+                f"ckpt_path={files.last}"
+                if files.last.exists()
+                else f"it has no resume state ({files.last}): train it again with its train.py command"
+            )
+            reason = f"no {SUMMARY_FILE} (killed, failed or still training); {resume}"
+            skipped.append(SkippedRun(folder, "unfinished", reason))
+            continue
         try:
-            runs.append(load_run(summary.parent))
+            runs.append(load_run(folder))
         except FileNotFoundError as error:
-            log.warning("skipping %s: %s", summary.parent, error)
+            skipped.append(SkippedRun(folder, "unreadable", str(error)))
+    return runs, skipped
+
+
+def find_runs(root: str | Path) -> list[Run]:
+    """Every finished run (a ``summary.json`` beside ``config.yaml``) under ``root``, sorted by path.
+
+    The other run folders (:func:`scan_runs`: unfinished runs, a ``config.yaml`` without ``summary.json``;
+    unreadable ones, a ``summary.json`` without its config or checkpoint) are not returned: each is named in
+    a WARNING and their number logged; :func:`scan_runs` lists them.
+
+    Raises:
+        FileNotFoundError: ``root`` does not exist, or holds no finished run (the message names the
+            unfinished and unreadable run folders it holds).
+    """
+    root = Path(root)
+    runs, skipped = scan_runs(root)
+    for run in skipped:
+        log.warning("skipping %s run %s: %s", run.status, run.path, run.reason)
     if not runs:
-        raise FileNotFoundError(f"no finished run (a folder with {SUMMARY_FILE}) under {root}")
-    log.info("found %d finished runs under %s", len(runs), root)
+        named = "; ".join(f"{run.path} ({run.status}: {run.reason})" for run in skipped[:10])
+        others = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        held = f"; it holds {len(skipped)} run folders that are not finished runs: {named}{others}" if skipped else ""
+        raise FileNotFoundError(f"no finished run (a folder with {SUMMARY_FILE}) under {root}{held}")
+    if skipped:
+        counts = pd.Series([run.status for run in skipped]).value_counts().to_dict()
+        log.warning("found %d finished runs under %s; skipped %d run folders %s", len(runs), root, len(skipped), counts)
+    else:
+        log.info("found %d finished runs under %s", len(runs), root)
     return runs

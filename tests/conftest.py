@@ -70,7 +70,7 @@ def run_sweep(sweep_dir: Path, *overrides: str) -> Path:
     would add the tests' tiny-model overrides to every folder name).
     """
     if not any(o.startswith("hydra.sweep.subdir=") for o in overrides):
-        overrides = ("hydra.sweep.subdir=${gene_set:${gene},${genes}}/fold${fold}", *overrides)
+        overrides = ("hydra.sweep.subdir='${gene_set:${gene},${genes}}/fold${fold}'", *overrides)
     command = [sys.executable, str(ROOT / "train.py"), "-m", f"hydra.sweep.dir={sweep_dir}", *overrides]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-5000:]

@@ -9,15 +9,17 @@ import numpy as np
 import pandas as pd
 import pysam
 import pytest
-from conftest import TINY_MODEL, run_evaluate, run_sweep
+from conftest import ROOT, TINY_MODEL, run_evaluate, run_sweep
+from hydra import compose, initialize_config_dir
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
 from performer.data.simulate import simulate_same_loci
+from performer.evaluation.apply import cross_cohort_evaluation
 from performer.evaluation.evaluate import run_datamodule
 from performer.interpret.ism import ism_scores
 from performer.model.module import PerformerModule
-from performer.runs import find_runs
+from performer.runs import find_runs, read_split
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "trainer.max_epochs=1", "logger=none"]
 DATA = ["vcf=genotypes.vcf.gz", "fasta=reference.fa", "gene_table=genes.tsv"]
@@ -129,8 +131,54 @@ def test_cross_cohort_on_new_people_of_the_same_loci(runs, tiny_cohort, tmp_path
             assert row.pcc == pytest.approx(pearsonr(people["pred"], people["y"]).statistic)
     summary = pd.read_csv(out / "cross_cohort_summary.csv")
     assert (summary["n_genes_shared"] == 1).all() and (summary["n_vcf_samples"] == 40).all()
+    assert (summary["n_people_scored"] == 40).all()  # new people: none of them is the runs' own
+    assert (summary[["n_run_train_people_excluded", "n_run_tune_people_excluded"]] == 0).all().all()
     # the same sites: a model variant is absent only where no new person carries it (and is then dosage 0)
     assert (summary["elastic_net_n_absent"] <= summary["elastic_net_n_predictors"]).all()
+
+
+@pytest.mark.slow  # trains 2 runs
+def test_cross_cohort_on_the_runs_own_cohort_leaves_out_its_train_and_tune_people(runs, tiny_cohort, tmp_path):
+    """The run's own cohort given as "another" one: only its test people are new to it, scored as in its HOP rows."""
+    out = tmp_path / "own"
+    run_evaluate(
+        f"runs={runs}", "baseline=elastic_net", "figures=false", *other_data(tiny_cohort), f"hydra.run.dir={out}"
+    )
+    predictions = pd.read_csv(out / "predictions.csv", dtype={"person": str})
+    summary = pd.read_csv(out / "cross_cohort_summary.csv").set_index("run_dir")
+    found = find_runs(runs)
+    assert len(found) == 2
+    for run in found:
+        split = read_split(run.path)
+        row = summary.loc[str(run.path)]
+        assert row["n_people_with_expression"] == 60
+        assert row["n_run_train_people_excluded"] == len(split.train) == 48
+        assert row["n_run_tune_people_excluded"] == len(split.tune) == 6
+        assert row["n_people_scored"] == row["n_run_test_people_scored"] == len(split.test) == 6
+        assert sorted(row["run_people_excluded"].split(";")) == sorted(split.train + split.tune)
+        mine = predictions[predictions["fold"] == int(run.cfg.fold)]
+        for model in ("performer", "elastic_net"):
+            cross = mine[(mine["model"] == model) & (mine["gene_set"] == "cross-cohort")]
+            assert sorted(cross["person"]) == sorted(split.test)  # exactly the people the run never saw
+            hop = mine[(mine["model"] == model) & (mine["gene_set"] == "HOP") & (mine["split"] == "test")]
+            both = hop.merge(cross, on="person", suffixes=("_hop", "_cross"))
+            assert len(both) == 6
+            np.testing.assert_allclose(both["pred_cross"], both["pred_hop"], rtol=1e-5, atol=1e-6)
+
+    # a cohort holding only fold 0's train and tune people: nothing is new to that run, an error naming it
+    seen = tmp_path / "seen"
+    shutil.copytree(tiny_cohort, seen)
+    (seen / "expression.bed.gz.tbi").unlink(missing_ok=True)
+    run = next(r for r in found if int(r.cfg.fold) == 0)
+    split = read_split(run.path)
+    bed = pd.read_csv(seen / "expression.bed.gz", sep="\t")
+    bed = bed.drop(columns=split.test)
+    bed.to_csv(seen / "expression.bed.gz", sep="\t", index=False, compression="gzip")
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(config_name="evaluate", overrides=[f"runs={runs}", *other_data(seen)])
+    with pytest.raises(ValueError, match="none is new to it") as error:
+        cross_cohort_evaluation(cfg, [run], {})
+    assert f"run {run.path}" in str(error.value) and "train (48) or tune (6)" in str(error.value)
 
 
 @pytest.mark.slow  # trains 2 runs
@@ -140,6 +188,13 @@ def test_imputation_equals_evaluation_and_needs_no_expression(runs, other_cohort
     run_evaluate(f"runs={runs}", "task=predict", "hydra.run.dir=" + str(runs / "own"))
     long = pd.read_csv(runs / "own" / "imputed" / "imputed_long.csv.gz", dtype={"person": str})
     assert len(long) == 2 * 60  # every person of the VCF, for each run
+    for run in find_runs(runs):  # the run's own people are imputed too, marked and counted
+        split = read_split(run.path)
+        mine = long[long["fold"] == int(run.cfg.fold)]
+        for name in ("train", "tune", "test"):
+            assert sorted(mine.loc[mine["run_split"] == name, "person"]) == sorted(split[name])
+    described = pd.read_csv(runs / "own" / "imputed" / "imputed_runs.csv")
+    assert (described[["n_run_train_people", "n_run_tune_people", "n_run_test_people"]] == [48, 6, 6]).all().all()
     merged = evaluated[evaluated["model"] == "performer"].merge(long, on=["fold", "gene_id", "person"])
     assert len(merged) == 2 * 6  # the test people of each fold
     np.testing.assert_allclose(merged["pred_x"], merged["pred_y"], rtol=1e-5, atol=1e-6)
@@ -156,6 +211,7 @@ def test_imputation_equals_evaluation_and_needs_no_expression(runs, other_cohort
     run_evaluate(f"runs={runs}", "task=predict", *other_data(other_cohort, None), "hydra.run.dir=" + str(runs / "new"))
     new = pd.read_csv(runs / "new" / "imputed" / "imputed_long.csv.gz", dtype={"person": str})
     assert len(new) == 2 * 60 and new["y"].isna().all() and new["person"].str.startswith("OTH").all()
+    assert (new["run_split"] == "new").all()
     # the same genomes under other names: the same predictions
     same = long.assign(person=long["person"].str.replace("SIM", "OTH")).merge(new, on=["fold", "person"])
     np.testing.assert_allclose(same["pred_x"], same["pred_y"], rtol=1e-5, atol=1e-6)

@@ -1,6 +1,8 @@
 """Sweeps, HOP/HOGP evaluation, baselines in the table and learning curves, through the entry points."""
 
+import logging
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from sklearn.metrics import r2_score
 from performer.baselines import elastic_net_baseline, load_reference_enformer
 from performer.data.expression import strip_version
 from performer.data.splits import MissingPeopleError, PeopleSplit, make_split
-from performer.evaluation.evaluate import annotate, prediction_precision, run_datamodule, summary_table
+from performer.evaluation.evaluate import annotate, evaluate, prediction_precision, run_datamodule, summary_table
 from performer.interpret.pipeline import _coefficients, enformer_ism
 from performer.model import build_trunk
 from performer.runs import Run, build_datamodule
@@ -77,15 +79,47 @@ def test_finished_runs_in_a_sweep_are_skipped(sweep, tiny_cohort):
     assert (sweep / "BTNL3" / "fold0" / "checkpoints" / "best.ckpt").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow  # the sweep fixture trains 4 runs
+def test_unfinished_runs_are_named_in_the_log_and_the_evaluation(sweep, tmp_path, caplog):
+    """A killed run beside a finished one: named in a WARNING and in skipped_runs.csv, not evaluated."""
+    root = tmp_path / "runs"
+    shutil.copytree(sweep / "BTNL3" / "fold0", root / "done")  # with Hydra's .hydra/config.yaml: not a run
+    shutil.copytree(sweep / "BTNL3" / "fold0", root / "killed")
+    (root / "killed" / "summary.json").unlink()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(config_name="evaluate", overrides=[f"runs={root}", "figures=false"])
+    with caplog.at_level(logging.WARNING):
+        table = evaluate(cfg, root / "evaluation")
+    assert f"skipping unfinished run {root / 'killed'}: no summary.json" in caplog.text
+    skipped = pd.read_csv(root / "evaluation" / "skipped_runs.csv")
+    assert skipped[["run_dir", "status"]].values.tolist() == [[str(root / "killed"), "unfinished"]]
+    assert set(table["run_dir"]) == {str(root / "done")}
+    predictions = pd.read_csv(root / "evaluation" / "predictions.csv")
+    assert set(predictions["run_dir"]) == {str(root / "done")}
+
+
 @pytest.mark.slow  # trains a run and evaluates it with the elastic net: ~22 s on 2 CPU cores
 def test_multi_gene_model_on_held_out_genes(tiny_cohort, tmp_path):
+    """The run's own held-out gene (trained with eval_genes=[PPIF]) is evaluated without being named again."""
     run_train(
-        tmp_path / "runs" / "multi", "experiment=multi_gene", "genes=[BTNL3,ZFP57]", f"data.root={tiny_cohort}", *FAST
+        tmp_path / "runs" / "multi",
+        "experiment=multi_gene",
+        "genes=[BTNL3,ZFP57]",
+        "eval_genes=[PPIF]",
+        f"data.root={tiny_cohort}",
+        *FAST,
     )
-    run_evaluate(f"runs={tmp_path / 'runs'}", "eval_genes=[PPIF]", "baseline=elastic_net", "figures=false")
+    run_evaluate(f"runs={tmp_path / 'runs'}", "baseline=elastic_net", "figures=false")
     table = pd.read_csv(tmp_path / "runs" / "evaluation" / "evaluation.csv")
     performer = table[table["model"] == "performer"]
     assert dict(zip(performer["gene"], performer["gene_set"])) == {"BTNL3": "HOP", "ZFP57": "HOP", "PPIF": "HOGP"}
+    # the same numbers as the run's own metrics_test.csv, HOGP row included
+    own = pd.read_csv(tmp_path / "runs" / "multi" / "metrics_test.csv")
+    both = performer.merge(own, on=["gene_id", "gene", "gene_set"], suffixes=("", "_run"))
+    assert sorted(both["gene"]) == ["BTNL3", "PPIF", "ZFP57"]
+    np.testing.assert_array_equal(both["n_people"], both["n_people_run"])
+    np.testing.assert_allclose(both["pcc"], both["pcc_run"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(both["r2"], both["r2_run"], rtol=1e-4, atol=1e-6)
     # the elastic net is fitted on each gene's own train people, PPIF included: all HOP
     elastic_net = table[table["model"] == "elastic_net"]
     assert set(elastic_net["gene"]) == {"BTNL3", "ZFP57", "PPIF"} and set(elastic_net["gene_set"]) == {"HOP"}
@@ -137,13 +171,18 @@ def cohort_people(run: Run) -> list[str]:
 def test_evaluation_uses_the_people_the_run_saved(tiny_cohort, tmp_path, monkeypatch):
     """Not a split made again from the config: a run's own people, its downsampled train set kept as is."""
     monkeypatch.setenv("PERFORMER_CACHE", str(tmp_path / "cache"))
-    run = saved_run(tmp_path / "run", tiny_cohort, None, "gene=BTNL3", "train_fraction=0.5", "eval_genes=[PPIF]")
+    run = saved_run(
+        tmp_path / "run", tiny_cohort, None, "gene=BTNL3", "train_fraction=0.5", "eval_genes=[PPIF]", "batch_size=8"
+    )
     fold2 = make_split(cohort_people(run), fold=2, seed=7)  # not the split of the config (fold 0, split_seed 0)
     saved = PeopleSplit(train=fold2.train[:20], tune=fold2.tune, test=fold2.test)
     saved.save(run.path / "splits")
     datamodule = run_datamodule(run, eval_genes=["ZFP57"])
     assert datamodule.split == saved  # 20 train people, not halved again by train_fraction=0.5
-    assert datamodule.gene_names == ["BTNL3", "ZFP57"]
+    assert datamodule.gene_names == ["BTNL3", "PPIF", "ZFP57"]  # the run's held-out gene, then the one added
+    table = annotate(pd.DataFrame({"gene_id": datamodule.gene_ids}), "performer", run, datamodule)
+    assert table["gene_set"].tolist() == ["HOP", "HOGP", "HOGP"]
+    assert run_datamodule(run).gene_names == ["BTNL3", "PPIF"]  # without eval_genes: the run's own genes
     for split in ("tune", "test"):
         dataset = datamodule.datasets[split]
         for gene, name in enumerate(datamodule.gene_names):

@@ -3,14 +3,16 @@
 Three tasks of ``evaluate.py`` (all forward passes through :mod:`performer.predict`):
 
 * **cross-cohort evaluation** (``python evaluate.py runs=... data=<other cohort>``, paper Fig. 1d): every
-  finished run predicts *every* person of the other cohort who has genotypes and expression (no split:
-  none of them was seen in training); the elastic net of the same run (fitted on the run's own train
+  finished run predicts every person of the other cohort who has genotypes and expression and is new to
+  it (no split); the elastic net of the same run (fitted on the run's own train
   people) is applied to the same people by mapping its coefficients by variant ``(pos, ref, alt)`` onto
   the other cohort's dosages (a variant absent there has dosage 0, counted); with
   ``baseline=enformer`` the pretrained Enformer too. Rows carry ``gene_set = "cross-cohort"`` and
-  ``split = "all"`` beside the run's own HOP/HOGP rows (:func:`cross_cohort_evaluation`).
+  ``split = "all"`` beside the run's own HOP/HOGP rows (:func:`cross_cohort_evaluation`). People of the
+  run's own train or tune split (by ID; two cohorts can share donors, e.g. two GTEx tissues) are not new
+  to it and are left out, counted and named; its test people are kept.
 * **imputation** (``task=predict``, :func:`impute`): predicted expression of every person of a VCF x every
-  gene of the runs; no expression file needed.
+  gene of the runs; no expression file needed. The run's own people are imputed too, marked by ``run_split``.
 * **variant scoring** (``task=score_variants variants=my.vcf.gz``, :func:`score_variants`): each variant of
   a user VCF inside a gene window, ALT in the reference window minus the reference (ISM), per run and
   averaged over folds.
@@ -52,12 +54,18 @@ from performer.data.variants import VariantReader
 from performer.metrics import per_gene_metrics
 from performer.model.module import PerformerModule
 from performer.predict import predict_ism, predict_people, predict_variants
-from performer.runs import Run, read_gene_metrics
+from performer.runs import Run, read_gene_metrics, read_split
 
 log = logging.getLogger(__name__)
 
 CROSS_COHORT = "cross-cohort"
-"""The ``gene_set`` value of cross-cohort rows (every person of another cohort; ``split`` is ``all``)."""
+"""The ``gene_set`` value of cross-cohort rows (the new people of another cohort; ``split`` is ``all``)."""
+
+SEEN_SPLITS = ("train", "tune")
+"""A run's splits whose people are not new to it: fitted on (train) or choosing its best epoch (tune)."""
+
+NEW_PERSON = "new"
+"""The :func:`run_split_of` value of a person outside the run's saved split."""
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -337,6 +345,24 @@ def _predict_genes(
     )
 
 
+def run_split_of(run: Run, people: list[str]) -> np.ndarray:
+    """Per person, the split of the run that holds them: ``train``, ``tune``, ``test``, or :data:`NEW_PERSON`.
+
+    People are matched by ID against the run's ``splits/`` (expression IDs, as the run's DataModule names
+    them; the target cohort's people are its expression IDs after its ID map), so a cohort that names other
+    people with the same IDs as the run's would see them as the run's: rename them.
+
+    Returns:
+        object array ``(len(people),)`` of str.
+
+    Raises:
+        FileNotFoundError: the run has no saved split (the message names the run).
+    """
+    split = read_split(run.path)
+    where = {person: name for name in ("test", "tune", "train") for person in split[name]}
+    return np.array([where.get(person, NEW_PERSON) for person in people], dtype=object)
+
+
 def _run_label(run: Run, root: str | Path) -> str:
     try:
         return str(run.path.resolve().relative_to(Path(root).resolve()))
@@ -399,8 +425,81 @@ def apply_elastic_net(result, dm, gene_id: str, target_window, indels: bool) -> 
     return pred, counts
 
 
+def new_people(run: Run, target: TargetCohort, genes: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict]:
+    """The people of ``target`` to score a run on, per gene: those with expression who are new to the run.
+
+    A person in the run's train or tune split (:data:`SEEN_SPLITS`, :func:`run_split_of`) is not new: they
+    are left out, counted and named in a WARNING. The run's test people are kept (never trained or selected on).
+
+    Args:
+        run: the run.
+        target: the other cohort (with expression).
+        genes: the run's genes matched to the target's (``gene``, ``target_gene_id``).
+
+    Returns:
+        ``(rows, people)``: target gene ID -> int64 indices into ``target.people``, and the summary columns
+        ``n_people_with_expression`` (of these genes), ``n_people_scored``, ``n_run_train_people_excluded``,
+        ``n_run_tune_people_excluded``, ``n_run_test_people_scored``, ``run_people_excluded`` (``;``-separated IDs).
+
+    Raises:
+        ValueError: no person has expression of these genes; every one who has is a train or tune person
+            of the run (the message names the run, its split folder and the fix).
+    """
+    run_split = run_split_of(run, target.people)
+    seen = np.isin(run_split, SEEN_SPLITS)
+    rows, expressed = {}, set()
+    for g in genes["target_gene_id"]:
+        known = np.flatnonzero(~np.isnan(target.y(g)))
+        expressed.update(known.tolist())
+        rows[g] = known[~seen[known]]
+    if not expressed:
+        raise ValueError(f"no person of {target.paths['vcf']} has expression in {target.paths['expression']}")
+    expressed = sorted(expressed)
+    excluded = {s: [target.people[p] for p in expressed if run_split[p] == s] for s in SEEN_SPLITS}
+    named = excluded["train"] + excluded["tune"]
+    scored = sorted(set().union(*[set(r.tolist()) for r in rows.values()]))
+    if not scored:
+        raise ValueError(
+            f"run {run.path}: every one of the {len(expressed)} people with expression in {target.paths['expression']}"
+            f" is one of its train ({len(excluded['train'])}) or tune ({len(excluded['tune'])}) people "
+            f"({run.files.splits}), so none is new to it. The other cohort is the run's own or shares its people: "
+            "evaluate the run without data= (its HOP test rows), or give a cohort of other people"
+        )
+    if named:
+        log.warning(
+            "run %s: %d of the %d people with expression in %s are its train (%d) or tune (%d) people, left out of "
+            "its cross-cohort rows (named in cross_cohort_summary.csv): %s",
+            run.path,
+            len(named),
+            len(expressed),
+            target.name,
+            len(excluded["train"]),
+            len(excluded["tune"]),
+            ", ".join(named[:10]) + (", ..." if len(named) > 10 else ""),
+        )
+    unscored = [name for name, g in zip(genes["gene"], genes["target_gene_id"]) if len(rows[g]) == 0]
+    if unscored:
+        log.warning("run %s: no new person has expression of %s in %s: not scored", run.path, unscored, target.name)
+    people = {
+        "n_people_with_expression": len(expressed),
+        "n_people_scored": len(scored),
+        "n_run_train_people_excluded": len(excluded["train"]),
+        "n_run_tune_people_excluded": len(excluded["tune"]),
+        "n_run_test_people_scored": int(sum(run_split[p] == "test" for p in scored)),
+        "run_people_excluded": ";".join(named),
+    }
+    return rows, people
+
+
 def cross_cohort_evaluation(cfg: DictConfig, runs: list[Run], elastic_nets: dict, enformer=None):
-    """Score every run (and its elastic net, and the pretrained Enformer) on every person of ``cfg.data``.
+    """Score every run (and its elastic net, and the pretrained Enformer) on every new person of ``cfg.data``.
+
+    A person is new to a run unless they are in its train or tune split (:data:`SEEN_SPLITS`, matched by
+    ID, :func:`run_split_of`): the people it was fitted on or whose scores chose its epoch are left out of
+    its rows, counted and named in the summary and a WARNING. The run's *test* people are kept: they were
+    never trained or selected on, so on the run's own cohort (or one sharing its donors) they are scored
+    as in its HOP test rows. The pretrained Enformer (no training people) is scored once per gene set and
+    window, on the new people of the first run that needs it.
 
     Args:
         cfg: the evaluation config; ``cfg.data`` is the other cohort (with an expression file).
@@ -412,11 +511,15 @@ def cross_cohort_evaluation(cfg: DictConfig, runs: list[Run], elastic_nets: dict
     Returns:
         ``(metrics, predictions, summary)``: per-gene metrics and per-person predictions in the evaluation
         table's layout (``gene_set = "cross-cohort"``, ``split = "all"``, ``cohort`` = the other cohort's
-        name, ``target_gene_id``), and a summary table (one row per run and model: people, genes shared and
-        missing, elastic-net variants absent in the other cohort).
+        name, ``target_gene_id``), and a summary table (one row per run: ``n_people_with_expression`` (of the
+        run's shared genes), ``n_people_scored``, ``n_run_train_people_excluded``,
+        ``n_run_tune_people_excluded``, ``n_run_test_people_scored``, ``run_people_excluded`` (their IDs,
+        ``;``-separated), genes shared and missing, elastic-net variants absent in the other cohort).
 
     Raises:
-        ValueError: a run shares no gene with the other cohort, or no person has genotypes and expression.
+        ValueError: a run shares no gene with the other cohort; no person has genotypes and expression; every
+            person with expression is one of the run's train or tune people (the message names the run).
+        FileNotFoundError: a run has no saved split.
     """
     from performer.evaluation.evaluate import prediction_precision
 
@@ -426,13 +529,8 @@ def cross_cohort_evaluation(cfg: DictConfig, runs: list[Run], elastic_nets: dict
     for run in runs:
         info: dict = {}
         genes = _shared_genes(run, target, info)
-        rows = {}
-        for g in genes["target_gene_id"]:
-            known = np.flatnonzero(~np.isnan(target.y(g)))
-            rows[g] = known
+        rows, people = new_people(run, target, genes)
         n_total = sum(len(r) for r in rows.values())
-        if n_total == 0:
-            raise ValueError(f"no person of {target.paths['vcf']} has expression in {target.paths['expression']}")
         window_bp = int(run.cfg.model.window_bp)
         tables = {}
         with tqdm(
@@ -511,13 +609,12 @@ def cross_cohort_evaluation(cfg: DictConfig, runs: list[Run], elastic_nets: dict
                         frame, model, run, target, window_bp if model != "enformer" else int(cfg.enformer_window_bp)
                     )
                 )
-        n_people = len(set().union(*[set(r.tolist()) for r in rows.values()]))
         summary.append(
             {
                 "run_dir": str(run.path),
                 "cohort": target.name,
                 "n_vcf_samples": len(target.samples),
-                "n_people_with_expression": n_people,
+                **people,
                 "n_expression_only_people": int(len(set(target.expression.columns) - set(target.people))),
                 "n_run_genes": len(run_genes(run)),
                 "n_genes_shared": len(genes),
@@ -603,16 +700,20 @@ def impute(cfg: DictConfig, runs: list[Run], out_dir: str | Path) -> pd.DataFram
 
     The target cohort is ``cfg.data`` when given, else each run's own cohort (every person of its VCF,
     trained on or not). Every person of the VCF is predicted, with or without expression (``y`` is NaN
-    without it); ``cfg.max_people`` keeps the first n. Writes into ``out_dir`` (Parquet with pyarrow, else
-    CSV.gz):
+    without it); ``cfg.max_people`` keeps the first n. Unlike the cross-cohort evaluation, the run's own train
+    and tune people are kept (imputing them is legitimate, but their predictions are not held-out ones):
+    ``run_split`` marks them (:func:`run_split_of`) and their numbers are logged and written to
+    ``imputed_runs.csv``. Writes into ``out_dir`` (Parquet with pyarrow, else CSV.gz):
 
     * ``imputed_long``: one row per run, gene and person: ``model, experiment, run, run_dir, fold,
-      train_fraction, window_bp, encoding, gene_id, gene, target_gene_id, person, y, pred`` and
+      train_fraction, window_bp, encoding, gene_id, gene, target_gene_id, person, y, pred``, ``run_split``
+      (``train``, ``tune``, ``test`` or ``new``: the run's split holding the person), ``cohort`` and
       ``pred_mean_folds`` / ``n_folds`` (the mean over the gene's fold models, :data:`GROUP`);
     * ``imputed_by_run``: one row per gene and person, one column per run (its folder under ``runs``) and one
       ``mean:<experiment>[:<train fraction>]`` column per group of fold models;
     * ``imputed_matrix[_<group>]``: person x gene (symbol) matrix of the fold means, one per group;
-    * ``imputed_runs.csv``: the runs (label, folder, checkpoint, fold, window, encoding, genes).
+    * ``imputed_runs.csv``: the runs (label, folder, checkpoint, fold, window, encoding, genes, and
+      ``n_run_train_people``, ``n_run_tune_people``, ``n_run_test_people``: people imputed per run split).
 
     Returns:
         The long table.
@@ -660,8 +761,23 @@ def impute(cfg: DictConfig, runs: list[Run], out_dir: str | Path) -> pd.DataFram
                 "encoding",
                 f"{run.cfg.data.get('encoding', 'dosage')}{'+indels' if run.cfg.data.get('indels') else ''}",
             )
+            table["run_split"] = run_split_of(run, list(table["person"]))
             table["cohort"] = target.name
             tables.append(table)
+            people = table.drop_duplicates("person")["run_split"]
+            counts = {s: int((people == s).sum()) for s in ("train", "tune", "test")}
+            if counts["train"] or counts["tune"]:
+                log.info(
+                    "run %s: %d of the %d people imputed from %s are its own train (%d), tune (%d) or test (%d) "
+                    "people (run_split in imputed_long)",
+                    run.path,
+                    sum(counts.values()),
+                    n,
+                    target.name,
+                    counts["train"],
+                    counts["tune"],
+                    counts["test"],
+                )
             described.append(
                 {
                     "run": label,
@@ -675,6 +791,7 @@ def impute(cfg: DictConfig, runs: list[Run], out_dir: str | Path) -> pd.DataFram
                     "cohort": target.name,
                     "gene_source": target.gene_source,
                     "n_people": n,
+                    **{f"n_run_{s}_people": count for s, count in counts.items()},
                     "genes": ";".join(genes["gene"].astype(str)),
                     "genes_missing": ";".join(info["genes_missing_in_target"][str(run.path)]),
                 }

@@ -12,6 +12,10 @@ predictions or targets of the gene are constant: such genes are left out of PCC 
 NaN), and the per-gene means over folds ``mean_pcc_folds``
 and ``mean_r2_folds``. ``predictions.csv`` holds the per-person predictions behind it. Runs are
 evaluated on the people they saved in ``<run>/splits``; runs are found and read by :mod:`performer.runs`.
+``skipped_runs.csv`` (``run_dir, status, reason``; a header only when there is none) lists the run folders
+under ``runs`` that are not evaluated: ``unfinished`` (a ``config.yaml`` but no ``summary.json``: killed,
+failed or still training) and ``unreadable`` (a ``summary.json`` without its config or checkpoint); each is
+also named in a WARNING.
 Every prediction goes through :mod:`performer.predict`.
 """
 
@@ -32,11 +36,12 @@ from performer.evaluation.plots import write_figures
 from performer.metrics import per_gene_metrics
 from performer.model.module import PerformerModule
 from performer.predict import evaluation_precision, predict_split
-from performer.runs import Run, build_datamodule, find_runs, gene_list, read_split
+from performer.runs import Run, SkippedRun, build_datamodule, find_runs, gene_list, read_split, scan_runs
 
 log = logging.getLogger(__name__)
 
 KEYS = ["model", "experiment", "gene_id", "split", "gene_set", "train_fraction"]
+SKIPPED_RUNS_FILE = "skipped_runs.csv"
 
 
 def run_datamodule(run: Run, eval_genes: list[str] | None = None, window_bp: int | None = None) -> PerformerDataModule:
@@ -44,11 +49,12 @@ def run_datamodule(run: Run, eval_genes: list[str] | None = None, window_bp: int
 
     The people are those the run saved in ``<run>/splits`` (``train.txt``, ``tune.txt``, ``test.txt``:
     its fold, after any ``train_fraction`` downsampling, so they are used as they are), not a split
-    made again from the config. Tune/test people cover the run's genes plus ``eval_genes``; the window
-    is the run's unless ``window_bp`` is given.
+    made again from the config. Tune/test people cover the run's training genes, its own held-out genes
+    (the ``eval_genes`` it was trained with, the HOGP rows of its ``metrics_test.csv``) and, added to
+    them, ``eval_genes`` (symbols or IDs); the window is the run's unless ``window_bp`` is given.
 
     Raises:
-        FileNotFoundError: the run has no saved split.
+        FileNotFoundError: the run has no saved split; the run's ``eval_genes`` names a gene file that is gone.
         MissingPeopleError: the cohort no longer holds some people of the saved split; the message
             names the run, counts them and names a few.
     """
@@ -60,10 +66,13 @@ def run_datamodule(run: Run, eval_genes: list[str] | None = None, window_bp: int
             cfg.model.window_bp = window_bp
         cfg.splits_dir = str(splits_dir)
         cfg.train_fraction = 1.0  # train.txt is already downsampled
-        trained = gene_list(cfg.gene, cfg.genes)
-        cfg.eval_genes = list(dict.fromkeys((trained or []) + list(eval_genes))) if eval_genes and trained else None
-        if eval_genes and not trained:
+        if eval_genes and gene_list(cfg.gene, cfg.genes) is None:
             log.warning("run %s trained on every gene of its data; eval_genes adds nothing", run.path)
+        try:
+            own = gene_list(None, cfg.eval_genes) or []
+        except FileNotFoundError as error:
+            raise FileNotFoundError(f"run {run.path}: its held-out genes (eval_genes): {error}") from error
+        cfg.eval_genes = list(dict.fromkeys(own + list(eval_genes or []))) or None
     datamodule = build_datamodule(cfg)
     datamodule.prepare_data()
     try:
@@ -206,14 +215,18 @@ def requested_baselines(cfg: DictConfig) -> list[str]:
 def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
     """Evaluate every finished run under ``cfg.runs`` and the requested baselines; write the outputs.
 
-    Writes into ``out_dir``: ``evaluation.csv`` (+ ``.parquet``), ``predictions.csv``,
-    ``elastic_net_coefficients.csv`` (with ``baseline=elastic_net``) and the figures. With ``cfg.data`` (a
-    cohort named on the command line), every run, its elastic net and the pretrained Enformer are also
-    scored on every person of that cohort (:func:`performer.evaluation.apply.cross_cohort_evaluation`):
-    rows with ``gene_set = "cross-cohort"``, ``cross_cohort_summary.csv`` and ``cross_cohort_vs_hop.png``.
+    Writes into ``out_dir``: ``skipped_runs.csv`` (the run folders not evaluated, written first),
+    ``evaluation.csv`` (+ ``.parquet``), ``predictions.csv``, ``elastic_net_coefficients.csv`` (with
+    ``baseline=elastic_net``) and the figures. With ``cfg.data`` (a cohort named on the command line), every
+    run, its elastic net and the pretrained Enformer are also scored on every person of that cohort who is
+    new to the run (:func:`performer.evaluation.apply.cross_cohort_evaluation`): rows with
+    ``gene_set = "cross-cohort"``, ``cross_cohort_summary.csv`` and ``cross_cohort_vs_hop.png``.
 
     Returns:
         The evaluation table (see the module docstring).
+
+    Raises:
+        FileNotFoundError: ``cfg.runs`` holds no finished run (the message names its unfinished runs).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -223,7 +236,9 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
 
     tables, predictions, coefficients, done = [], [], [], set()
     fits = {}  # run path -> (elastic net, DataModule), for the cross-cohort evaluation
-    runs = find_runs(cfg.runs)
+    runs = find_runs(cfg.runs)  # names the unfinished runs in WARNINGs
+    skipped = scan_runs(cfg.runs)[1]
+    write_skipped_runs(skipped, out_dir / SKIPPED_RUNS_FILE)
     for run in runs:
         log.info("evaluating %s", run.path)
         datamodule = run_datamodule(run, eval_genes)
@@ -268,7 +283,15 @@ def evaluate(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
         if not within.all():
             plot_cross_cohort(table, out_dir / "cross_cohort_vs_hop.png")
     print(summary_table(table).to_string())
+    if skipped:
+        print(f"{len(skipped)} run folders under {cfg.runs} were not evaluated: see {out_dir / SKIPPED_RUNS_FILE}")
     return table
+
+
+def write_skipped_runs(skipped: list[SkippedRun], path: Path) -> None:
+    """Write the run folders not evaluated (``run_dir, status, reason``), a header only when there is none."""
+    table = pd.DataFrame([(str(r.path), r.status, r.reason) for r in skipped], columns=["run_dir", "status", "reason"])
+    table.to_csv(path, index=False)
 
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
