@@ -124,6 +124,7 @@ def test_default_sweep_folders_name_what_a_sweep_varies():
     assert subdir(*common).rstrip("/") == "BTNL3/fold1"  # the paper's gene x fold sweeps keep their layout
 
 
+@pytest.mark.slow
 def test_a_second_writer_of_a_run_directory_is_refused(tiny_cohort, tmp_path):
     run_dir = tmp_path / "run"
     holder = acquire_run_lock(RunFiles(run_dir))
@@ -134,16 +135,19 @@ def test_a_second_writer_of_a_run_directory_is_refused(tiny_cohort, tmp_path):
     assert result.returncode != 0 and "in use by another run" in result.stderr
     assert not (run_dir / "config.yaml").exists() and not (run_dir / "metrics.csv").exists()
 
-    # a holder that dies (kill -9) leaves no stale lock
-    script = "from performer.run import acquire_run_lock; from performer.runs import RunFiles; import time; "
-    script += f"lock = acquire_run_lock(RunFiles({str(run_dir)!r})); print('locked', flush=True); time.sleep(60)"
-    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as other:
+
+def test_a_run_lock_is_refused_while_held_and_free_after_its_holder_is_killed(tmp_path):
+    files = RunFiles(tmp_path / "run")
+    files.root.mkdir()
+    script = "import sys, time, filelock; lock = filelock.FileLock(sys.argv[1]); lock.acquire(timeout=0); "
+    script += "print('locked', flush=True); time.sleep(60)"
+    with subprocess.Popen([sys.executable, "-c", script, str(files.lock)], stdout=subprocess.PIPE, text=True) as other:
         assert other.stdout.readline().strip() == "locked"
-        with pytest.raises(RuntimeError, match="in use by another run"):
-            acquire_run_lock(RunFiles(run_dir))
-        other.kill()
+        with pytest.raises(RuntimeError, match=rf"{files.root} is in use by another run"):
+            acquire_run_lock(files)
+        other.kill()  # kill -9: no clean-up, the OS drops the lock
         other.wait()
-    acquire_run_lock(RunFiles(run_dir)).release()
+    acquire_run_lock(files).release()
 
 
 @pytest.mark.slow
