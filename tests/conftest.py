@@ -66,10 +66,10 @@ def run_train(
 def run_sweep(sweep_dir: Path, *overrides: str) -> Path:
     """Run a Hydra multirun of ``python train.py -m`` into ``sweep_dir``; returns ``sweep_dir``.
 
-    Runs go to ``<gene set>/fold<k>`` unless the overrides set ``hydra.sweep.subdir`` (the default subdir
-    would add the tests' tiny-model overrides to every folder name).
+    Runs go to ``<gene set>/fold<k>`` unless the overrides set ``hydra.sweep.subdir`` or an experiment (which
+    may set its own): the default subdir would add the tests' tiny-model overrides to every folder name.
     """
-    if not any(o.startswith("hydra.sweep.subdir=") for o in overrides):
+    if not any(o.startswith(("hydra.sweep.subdir=", "experiment=")) for o in overrides):
         overrides = ("hydra.sweep.subdir='${gene_set:${gene},${genes}}/fold${fold}'", *overrides)
     command = [sys.executable, str(ROOT / "train.py"), "-m", f"hydra.sweep.dir={sweep_dir}", *overrides]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)

@@ -20,7 +20,15 @@ from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
 from performer.model import build_trunk
-from performer.run import acquire_run_lock, build_trainer, check_config, config_differences, summary_line, wandb_mode
+from performer.run import (
+    acquire_run_lock,
+    build_trainer,
+    check_config,
+    config_differences,
+    summary_line,
+    train,
+    wandb_mode,
+)
 from performer.runs import RunFiles, build_datamodule, find_runs, read_split
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=4", "trainer.max_epochs=2"]
@@ -96,11 +104,12 @@ def test_finished_run_is_not_retrained(single_gene_run, tiny_cohort):
 def test_finished_run_of_another_config_is_refused(single_gene_run, tiny_cohort):
     run_dir, _ = single_gene_run
     before = (run_dir / "summary.json").read_text()
-    result = run_train(run_dir, "gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "lr=0.05", "seed=3", check=False)
-    assert result.returncode != 0
-    assert "finished run of another config" in result.stderr
-    assert "lr: " in result.stderr and "seed: 0 in the run, 3 now" in result.stderr
-    assert "overwrite=true" in result.stderr and "hydra.run.dir" in result.stderr
+    cfg = compose_train("gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "lr=0.05", "seed=3", "logger=none")
+    with pytest.raises(FileExistsError, match="finished run of another config") as refused:
+        train(cfg, run_dir)  # what train.py calls; the check comes before any training
+    message = str(refused.value)
+    assert "lr: " in message and "seed: 0 in the run, 3 now" in message
+    assert "overwrite=true" in message and "hydra.run.dir" in message
     assert (run_dir / "summary.json").read_text() == before
 
 
@@ -124,15 +133,15 @@ def test_default_sweep_folders_name_what_a_sweep_varies():
     assert subdir(*common).rstrip("/") == "BTNL3/fold1"  # the paper's gene x fold sweeps keep their layout
 
 
-@pytest.mark.slow
 def test_a_second_writer_of_a_run_directory_is_refused(tiny_cohort, tmp_path):
     run_dir = tmp_path / "run"
-    holder = acquire_run_lock(RunFiles(run_dir))
+    holder = acquire_run_lock(RunFiles(run_dir))  # another run's lock: an OS lock conflicts within a process too
+    cfg = compose_train("gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "logger=none")
     try:
-        result = run_train(run_dir, "gene=BTNL3", f"data.root={tiny_cohort}", *FAST, "logger=none", check=False)
+        with pytest.raises(RuntimeError, match="in use by another run"):
+            train(cfg, run_dir)
     finally:
         holder.release()
-    assert result.returncode != 0 and "in use by another run" in result.stderr
     assert not (run_dir / "config.yaml").exists() and not (run_dir / "metrics.csv").exists()
 
 
