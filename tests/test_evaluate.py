@@ -386,6 +386,7 @@ def test_pretrained_enformer_ism(sweep, tmp_path):
     pd.testing.assert_series_equal(hsvs.loc[nonzero.index], nonzero, check_names=False, check_dtype=False)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("PERFORMER_GEUVADIS"), reason="set PERFORMER_GEUVADIS to the Geuvadis folder")
 def test_real_cohort_evaluation_and_ism(tmp_path):
     runs = tmp_path / "runs"

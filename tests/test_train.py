@@ -346,20 +346,17 @@ def test_multirun_of_ddp_jobs_fails_before_training(tiny_cohort, tmp_path):
     sweep = tmp_path / "sweep"
     overrides = [f"hydra.sweep.dir={sweep}", "gene=BTNL3,ZFP57", f"data.root={tiny_cohort}", *FAST, "logger=none"]
     overrides += ["trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu"]
-    started = time.monotonic()
     command = [sys.executable, str(ROOT / "train.py"), "-m", *overrides]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "multirun (-m) of DDP jobs is not supported" in result.stderr
     assert "hydra/launcher=slurm_ddp" in result.stderr and "shell loop" in result.stderr
-    for gene in ("BTNL3", "ZFP57"):  # no job got to data, model or training
-        assert (
-            not (sweep / gene / "fold0" / "config.yaml").exists()
-            and not (sweep / gene / "fold0" / "checkpoints").exists()
-        )
-    assert time.monotonic() - started < 120
+    # no job got to data, model or training (Hydra's own .hydra/config.yaml aside)
+    assert not [p for p in sweep.rglob("config.yaml") if ".hydra" not in p.parts]
+    assert not list(sweep.rglob("checkpoints")) and not list(sweep.rglob("metrics.csv"))
 
 
+@pytest.mark.slow
 def test_paper_recipe_runs_with_tiny_local_pretrained_weights(tiny_cohort, tmp_path):
     torch.manual_seed(0)
     trunk = dict(dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4)
@@ -384,6 +381,7 @@ def test_paper_recipe_runs_with_tiny_local_pretrained_weights(tiny_cohort, tmp_p
     assert "no pretrained Enformer at" in missing.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not os.environ.get("PERFORMER_GEUVADIS"), reason="set PERFORMER_GEUVADIS to the Geuvadis chr22 folder"
 )
