@@ -14,11 +14,11 @@ from cyvcf2 import VCF
 from pyfaidx import Fasta
 from scipy import stats
 
-from performer.data import simulate
 from performer.data.simulate import (
     COHORT_FILES,
     DEMO_GENES,
     DEMO_INDEL_GENE,
+    demo,
     demo_cache_dir,
     ensure_demo_cohort,
     main,
@@ -87,7 +87,7 @@ def test_demo_genes():
     assert DEMO_GENES[0] == "BTNL3"
     assert {"ZFP57", "PPIF", "ERAP2", "CHURC1", "PEX6", "NUDT2", "GSTM3"} <= set(DEMO_GENES)
     assert len(set(DEMO_GENES)) == len(DEMO_GENES) >= 15
-    assert "simulated stand-ins" in simulate.__doc__.lower()
+    assert "simulated stand-ins" in demo.__doc__.lower()
 
 
 def test_all_files_written(small_cohort):
@@ -226,7 +226,7 @@ def test_heritability_table(small_cohort):
 
 
 def test_default_heritabilities_spread():
-    h2 = simulate._heritabilities(len(DEMO_GENES), seed=0)
+    h2 = demo._heritabilities(len(DEMO_GENES), seed=0)
     assert h2[0] == 0.6 and (h2[1:] < 0.6).all()
     assert (h2 == 0).sum() >= 2
     assert len(np.unique(h2)) == len(DEMO_GENES) - 1
@@ -360,7 +360,7 @@ def test_ensure_demo_cohort_creates_once_then_reuses(monkeypatch, tmp_path):
     def must_not_simulate(*args, **kwargs):
         raise AssertionError("cached cohort should have been reused")
 
-    monkeypatch.setattr(simulate, "simulate_cohort", must_not_simulate)
+    monkeypatch.setattr(demo, "simulate_cohort", must_not_simulate)
     assert ensure_demo_cohort() == path
     assert {name: os.stat(path / name).st_mtime_ns for name in COHORT_FILES} == mtimes
 
@@ -374,7 +374,7 @@ def _fake_simulate(out_dir, seed=0, **kwargs):
 
 
 def test_ensure_demo_cohort_into_empty_dir(monkeypatch, tmp_path):
-    monkeypatch.setattr(simulate, "simulate_cohort", _fake_simulate)
+    monkeypatch.setattr(demo, "simulate_cohort", _fake_simulate)
     target = tmp_path / "cohort"
     target.mkdir()
     assert ensure_demo_cohort(target) == target
@@ -392,14 +392,14 @@ def test_ensure_demo_cohort_loses_race(monkeypatch, tmp_path):
             (target / name).write_text("theirs")
         return _fake_simulate(out_dir, seed)
 
-    monkeypatch.setattr(simulate, "simulate_cohort", racing_simulate)
+    monkeypatch.setattr(demo, "simulate_cohort", racing_simulate)
     assert ensure_demo_cohort(target) == target
     assert (target / "README.md").read_text() == "theirs"
     assert [p.name for p in tmp_path.iterdir()] == ["cohort"]  # our temp dir deleted
 
 
 def test_ensure_demo_cohort_refuses_incomplete_dir(monkeypatch, tmp_path):
-    monkeypatch.setattr(simulate, "simulate_cohort", _fake_simulate)
+    monkeypatch.setattr(demo, "simulate_cohort", _fake_simulate)
     target = tmp_path / "cohort"
     target.mkdir()
     (target / "stray.txt").write_text("x")
