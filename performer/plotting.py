@@ -1,5 +1,6 @@
 """Helpers shared by the evaluation figures (``performer.evaluation.plots``) and the interpretation figures
-(``performer.interpret.plots``): figure creation and saving, labels, reference lines and file names.
+(``performer.interpret.plots``, ``performer.interpret.functional_plots``): figure creation and saving, labels,
+reference lines and file names.
 
 Figures are ``matplotlib.figure.Figure`` objects on the Agg canvas: they never touch pyplot's global state
 or a notebook's backend, need no closing, and are saved as PNG at :data:`DPI`.

@@ -425,6 +425,20 @@ def test_figures(enrichment_case, tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
+def test_imports_flow_one_way():
+    """The runner (functional.py) imports the analyses and the figures; none of them imports it back."""
+    import ast
+
+    import performer.interpret as package
+
+    below = ["variant_weights", "enrichment", "fine_mapping", "variant_stats", "motifbreakr", "functional_plots"]
+    for name in below:
+        tree = ast.parse((Path(package.__file__).parent / f"{name}.py").read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert "performer.interpret.functional" not in imported, name
+
+
 # ------------------------------------------------------------------------------------- real data
 
 

@@ -255,42 +255,10 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
     for g, (gene_id, name) in enumerate(zip(dm.gene_ids, dm.gene_names)):
         snvs = window_predictors(windows[g], indels)
         person_train, y_train = rows["train"][g]
-        if len(snvs) == 0:
-            if len(y_train) < MIN_PEOPLE:
-                raise ValueError(f"gene {name} ({gene_id}): {len(y_train)} train people, need {MIN_PEOPLE}")
-            model = None
-            status = "no_snvs"
-            train_mean = float(np.mean(y_train))
-            log.warning("gene %s: no SNVs in its window; predicted by the train mean", name)
-        else:
-            try:
-                model = fit_gene(snvs.dosage[person_train], y_train, seed=seed)
-            except ValueError as error:
-                raise ValueError(f"gene {name} ({gene_id}): {error}") from error
-            status = "fit" if isinstance(model.named_steps["enet"], ElasticNetCV) else "constant_snvs"
-            if status == "constant_snvs":
-                log.warning(
-                    "gene %s: all %d SNVs are constant in the train people; predicted by the train mean",
-                    name,
-                    len(snvs),
-                )
+        model, status, train_mean = _fit_window(gene_id, name, snvs, person_train, y_train, seed)
         models[gene_id] = model
         coef = snv_coefficients(model, len(snvs)) if model is not None else np.zeros(0)
-        coefficients.append(
-            pd.DataFrame(
-                {
-                    "gene_id": gene_id,
-                    "gene": name,
-                    "snv_id": snvs.ids,
-                    "pos": snvs.pos,
-                    "ref": snvs.ref,
-                    "alt": snvs.alt,
-                    "kind": snvs.kind,
-                    "coef": coef,
-                },
-                columns=COEFFICIENT_COLUMNS,
-            )
-        )
+        coefficients.append(_coefficient_rows(gene_id, name, snvs, coef))
         for split in EVAL_SPLITS:
             person, y = rows[split][g]
             if len(person) == 0:  # a training-only gene, or an empty split
@@ -321,13 +289,62 @@ def elastic_net_baseline(dm, seed: int = 0) -> ElasticNetResult:
             }
         )
     predictions = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame(columns=PREDICTION_COLUMNS)
-    scores = per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
-    if scores.empty:
-        scores = pd.DataFrame(columns=["gene_id", "gene", "split", "n_people", "pcc", "r2", "mse"])
-    scores = scores.merge(pd.DataFrame(metrics), on="gene_id", how="left", validate="many_to_one")
     return ElasticNetResult(
         predictions=predictions,
-        metrics=scores,
+        metrics=_gene_scores(predictions, pd.DataFrame(metrics)),
         coefficients=pd.concat(coefficients, ignore_index=True),
         models=models,
     )
+
+
+def _fit_window(
+    gene_id: str, name: str, snvs: Predictors, person_train: np.ndarray, y_train: np.ndarray, seed: int
+) -> tuple[Pipeline | None, str, float | None]:
+    """One gene's model, its ``status`` (module docstring) and, for ``no_snvs``, the train mean it predicts.
+
+    Raises:
+        ValueError: fewer than :data:`MIN_PEOPLE` train people, or :func:`fit_gene`'s errors (naming the gene).
+    """
+    if len(snvs) == 0:
+        if len(y_train) < MIN_PEOPLE:
+            raise ValueError(f"gene {name} ({gene_id}): {len(y_train)} train people, need {MIN_PEOPLE}")
+        log.warning("gene %s: no SNVs in its window; predicted by the train mean", name)
+        return None, "no_snvs", float(np.mean(y_train))
+    try:
+        model = fit_gene(snvs.dosage[person_train], y_train, seed=seed)
+    except ValueError as error:
+        raise ValueError(f"gene {name} ({gene_id}): {error}") from error
+    status = "fit" if isinstance(model.named_steps["enet"], ElasticNetCV) else "constant_snvs"
+    if status == "constant_snvs":
+        log.warning(
+            "gene %s: all %d SNVs are constant in the train people; predicted by the train mean",
+            name,
+            len(snvs),
+        )
+    return model, status, None
+
+
+def _coefficient_rows(gene_id: str, name: str, snvs: Predictors, coef: np.ndarray) -> pd.DataFrame:
+    """The rows of one gene in :attr:`ElasticNetResult.coefficients` (:data:`COEFFICIENT_COLUMNS`)."""
+    return pd.DataFrame(
+        {
+            "gene_id": gene_id,
+            "gene": name,
+            "snv_id": snvs.ids,
+            "pos": snvs.pos,
+            "ref": snvs.ref,
+            "alt": snvs.alt,
+            "kind": snvs.kind,
+            "coef": coef,
+        },
+        columns=COEFFICIENT_COLUMNS,
+    )
+
+
+def _gene_scores(predictions: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
+    """Per-gene metrics of ``predictions`` by gene and split, with each gene's ``fits`` columns
+    (``n_snvs``, ``n_nonzero``, ``alpha``, ``status``) merged on ``gene_id``."""
+    scores = per_gene_metrics(predictions, by=["gene_id", "gene", "split"])
+    if scores.empty:
+        scores = pd.DataFrame(columns=["gene_id", "gene", "split", "n_people", "pcc", "r2", "mse"])
+    return scores.merge(fits, on="gene_id", how="left", validate="many_to_one")

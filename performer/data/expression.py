@@ -102,6 +102,28 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
     if not path.exists():
         raise FileNotFoundError(f"expression file not found: {path}")
     header = _read_header(path)
+    n_meta = _meta_columns(path, header)
+    table = _read_rows(path, header, n_meta)
+    lines = np.arange(len(table)) + 2  # 1-based line numbers in the file (the header is line 1)
+    meta = table.iloc[:, :n_meta]
+    gene_ids = _gene_ids(path, meta, lines)
+    tss, strand = _tss(path, meta, gene_ids, lines)
+    matrix = _expression_values(path, table.iloc[:, n_meta:], gene_ids, lines)
+    genes = pd.DataFrame(
+        {"chrom": meta.iloc[:, 0].to_numpy(dtype=str), "tss": tss.astype(np.int64), "strand": strand},
+        index=pd.Index(gene_ids.to_numpy(dtype=str), name="gene_id"),
+    )
+    values = pd.DataFrame(matrix, index=genes.index, columns=pd.Index(header[n_meta:]))
+    log.info("read %d genes x %d people from %s", len(genes), values.shape[1], path)
+    return ExpressionMatrix(genes=genes, values=values, path=path)
+
+
+def _meta_columns(path: Path, header: list[str]) -> int:
+    """The number of BED columns before the people: 4 (GTEx/FastQTL) or 6 (QTLtools BED6).
+
+    Raises:
+        ValueError: not a BED header, no people columns, or a column named twice.
+    """
     names = [c.lower().lstrip("#") for c in header]
     if len(names) < 5 or names[:3] != ["chr", "start", "end"]:
         raise ValueError(
@@ -119,7 +141,15 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
             f"{path}: the header names {repeated} more than once; each person must have one column "
             "(remove or rename the repeated columns)"
         )
+    return n_meta
 
+
+def _read_rows(path: Path, header: list[str], n_meta: int) -> pd.DataFrame:
+    """The rows under the header, columns named as in it: BED columns as str, people as float (NaN for NA).
+
+    Raises:
+        ValueError: no gene rows, or rows with another number of fields than the header.
+    """
     people_na = {i: NA_VALUES for i in range(n_meta, len(header))}
     try:
         table = pd.read_csv(
@@ -141,8 +171,15 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
             "every row needs one field per header column"
         )
     table.columns = header
-    lines = np.arange(len(table)) + 2  # 1-based line numbers in the file (the header is line 1)
-    meta = table.iloc[:, :n_meta]
+    return table
+
+
+def _gene_ids(path: Path, meta: pd.DataFrame, lines: np.ndarray) -> pd.Series:
+    """The gene ID column (the 4th), after checking that no BED cell is empty and no gene ID repeats.
+
+    Raises:
+        ValueError: an empty cell in a BED column, or duplicate gene IDs.
+    """
     for name in meta.columns:
         empty = (meta[name] == "").to_numpy()
         if empty.any():
@@ -151,19 +188,17 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
     dup = gene_ids.duplicated(keep=False).to_numpy()
     if dup.any():
         raise ValueError(f"{path}: duplicate gene IDs: {_examples(gene_ids, lines, dup, limit=6)}")
+    return gene_ids
 
-    coords = {}
-    for name in header[1:3]:
-        number = pd.to_numeric(meta[name], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(number) | (number != np.round(number))
-        if bad.any():
-            row = np.argmax(bad)
-            raise ValueError(
-                f"{path}: column {name!r} holds {meta[name].iloc[row]!r} on line {lines[row]} "
-                f"(gene {gene_ids.iloc[row]!r}); BED coordinates are integers"
-            )
-        coords[name] = number.astype(np.int64)
-    start, end = coords[header[1]], coords[header[2]]
+
+def _tss(path: Path, meta: pd.DataFrame, gene_ids: pd.Series, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 0-based TSS (int64) and strand (str: ``+``, ``-`` or ``.``) of every row, by the module docstring's rule.
+
+    Raises:
+        ValueError: a non-integer coordinate, ``end <= start``, an unknown strand, or a whole-gene row
+            without a ``+``/``-`` strand.
+    """
+    start, end = (_coordinate(path, meta, name, gene_ids, lines) for name in meta.columns[1:3])
     span = end - start
     backwards = span <= 0
     if backwards.any():
@@ -171,6 +206,7 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
             f"{path}: {int(backwards.sum())} rows with end <= start, e.g. {_examples(gene_ids, lines, backwards)}; "
             "a BED row needs start < end (0-based, half-open; a one-base TSS row has end = start + 1)"
         )
+    n_meta = meta.shape[1]
     strand = meta.iloc[:, 5].to_numpy(dtype=str) if n_meta == 6 else np.full(len(meta), ".")
     odd = ~np.isin(strand, ["+", "-", "."])
     if odd.any():
@@ -191,9 +227,32 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
         log.info(
             "%s: %d genes span more than one base; TSS taken as start on '+' and end - 1 on '-'", path, int(whole.sum())
         )
-    tss = np.where(whole & (strand == "+"), start, end - 1)
+    return np.where(whole & (strand == "+"), start, end - 1), strand
 
-    values = table.iloc[:, n_meta:]
+
+def _coordinate(path: Path, meta: pd.DataFrame, name: str, gene_ids: pd.Series, lines: np.ndarray) -> np.ndarray:
+    """BED column ``name`` (``start`` or ``end``) as int64.
+
+    Raises:
+        ValueError: a value that is not an integer.
+    """
+    number = pd.to_numeric(meta[name], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(number) | (number != np.round(number))
+    if bad.any():
+        row = np.argmax(bad)
+        raise ValueError(
+            f"{path}: column {name!r} holds {meta[name].iloc[row]!r} on line {lines[row]} "
+            f"(gene {gene_ids.iloc[row]!r}); BED coordinates are integers"
+        )
+    return number.astype(np.int64)
+
+
+def _expression_values(path: Path, values: pd.DataFrame, gene_ids: pd.Series, lines: np.ndarray) -> np.ndarray:
+    """The people columns as float64 ``(genes, people)``, NaN where missing.
+
+    Raises:
+        ValueError: an empty cell, a non-numeric or an infinite value (the message names column, line and gene).
+    """
     for column in values.columns:
         if not pd.api.types.is_numeric_dtype(values[column]):
             bad = pd.to_numeric(values[column], errors="coerce").isna() & values[column].notna()
@@ -211,13 +270,7 @@ def read_expression_bed(path: str | Path) -> ExpressionMatrix:
             f"{path}: column {values.columns[col]!r} holds an infinite value on line {lines[row]} "
             f"(gene {gene_ids.iloc[row]!r})"
         )
-    genes = pd.DataFrame(
-        {"chrom": meta.iloc[:, 0].to_numpy(dtype=str), "tss": tss.astype(np.int64), "strand": strand},
-        index=pd.Index(gene_ids.to_numpy(dtype=str), name="gene_id"),
-    )
-    values = pd.DataFrame(matrix, index=genes.index, columns=pd.Index(header[n_meta:]))
-    log.info("read %d genes x %d people from %s", len(genes), values.shape[1], path)
-    return ExpressionMatrix(genes=genes, values=values, path=path)
+    return matrix
 
 
 def read_gene_table(path: str | Path) -> pd.DataFrame:

@@ -157,17 +157,50 @@ def select_drivers(
     n_people, n_snvs = dosage.shape
     contributions = dosage * (ism[None, :] / 2.0)
     r_all = _r(contributions.sum(axis=1), predictions)
-    if n_snvs == 0:
-        skipped = SKIP_NO_SNVS
-    elif n_people < 3:
-        skipped = SKIP_FEW_PEOPLE
-    elif np.ptp(predictions) == 0:
-        skipped = SKIP_CONSTANT_PREDICTIONS
-    elif r_all <= 0:
-        skipped = SKIP_R_ALL
-    else:
-        skipped = None
+    skipped = _skip_reason(n_snvs, n_people, predictions, r_all)
+    drivers, trace, candidates = _forward_selection(
+        ism, contributions, predictions, threshold * r_all, alpha / max(n_snvs, 1), skipped is None
+    )
+    return DriverResult(
+        drivers=np.array(drivers, dtype=np.int64),
+        trace=np.array(trace, dtype=np.float64),
+        r_all=r_all,
+        candidates=candidates,
+        skipped=skipped,
+    )
 
+
+def _skip_reason(n_snvs: int, n_people: int, predictions: np.ndarray, r_all: float) -> str | None:
+    """Why a gene gets no drivers by rule (one of :data:`SKIP_REASONS`), else None."""
+    if n_snvs == 0:
+        return SKIP_NO_SNVS
+    if n_people < 3:
+        return SKIP_FEW_PEOPLE
+    if np.ptp(predictions) == 0:
+        return SKIP_CONSTANT_PREDICTIONS
+    if r_all <= 0:
+        return SKIP_R_ALL
+    return None
+
+
+def _forward_selection(
+    ism: np.ndarray,
+    contributions: np.ndarray,
+    predictions: np.ndarray,
+    min_gain: float,
+    max_p: float,
+    select: bool,
+) -> tuple[list[int], list[float], pd.DataFrame]:
+    """The visit of :func:`select_drivers`: SNVs by ``|ism|`` descending, each kept when its gain exceeds
+    ``min_gain``, ``r(c_j) > 0`` and its one-sided p-value is below ``max_p`` (never when not ``select``).
+
+    Args:
+        contributions: float64 ``(n, S)``, ``c_j = ism_j * dosage[:, j] / 2``.
+
+    Returns:
+        The driver indices and the r after each was added (selection order), and the ``candidates`` table.
+    """
+    n_people = len(predictions)
     order = np.argsort(-np.abs(ism), kind="stable")
     running = np.zeros(n_people)
     r_current = 0.0
@@ -181,7 +214,7 @@ def select_drivers(
             p_value = float(pearsonr(c, predictions, alternative="greater").pvalue)
         else:
             p_value = 1.0
-        selected = skipped is None and gain > threshold * r_all and r_single > 0 and p_value < alpha / n_snvs
+        selected = select and gain > min_gain and r_single > 0 and p_value < max_p
         if selected:
             running = running + c
             r_current = r_with
@@ -190,14 +223,7 @@ def select_drivers(
         rows.append(
             {"index": int(j), "ism": ism[j], "gain": gain, "r": r_single, "p_value": p_value, "selected": selected}
         )
-    candidates = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
-    return DriverResult(
-        drivers=np.array(drivers, dtype=np.int64),
-        trace=np.array(trace, dtype=np.float64),
-        r_all=r_all,
-        candidates=candidates,
-        skipped=skipped,
-    )
+    return drivers, trace, pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
 
 
 def driver_surrogate(

@@ -1,9 +1,10 @@
 """Figures of the functional analyses (Drusinsky et al., Fig. 3a, 3c, 3d, 4e; Supp. Fig. S4).
 
-Each ``plot_*`` function takes a table of :mod:`performer.interpret.functional`, writes one PNG
-(``matplotlib.figure.Figure`` on the Agg canvas, never pyplot) and returns its path, or returns None and
-logs why when the table has nothing to plot. Models are drawn in the order of
-``functional.MODELS`` (then any others); several experiments or folds are pooled per model.
+Each ``plot_*`` function takes a table of the functional analyses (:mod:`performer.interpret.functional`), writes
+one PNG (made and saved with :mod:`performer.plotting`: on the Agg canvas, never pyplot) and returns its path, or
+returns None and logs why when the table has nothing to plot. Models are drawn in the order of
+:data:`performer.interpret.variant_weights.MODELS` (then any others); several experiments or folds are pooled
+per model.
 """
 
 from __future__ import annotations
@@ -13,25 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from performer.interpret.functional import MODELS, variant_sets
+from performer.interpret.variant_weights import MODELS, variant_sets
+from performer.plotting import REFERENCE_LINE, new_figure, save_figure
 
 log = logging.getLogger(__name__)
-DPI = 150
-
-
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    return path
 
 
 def _models(table: pd.DataFrame) -> list[str]:
@@ -49,7 +36,7 @@ def plot_enrichment(enrichment: pd.DataFrame, path: str | Path) -> Path | None:
         return None
     labels = list(dict.fromkeys(table["label"]))
     models = _models(table)
-    fig = _figure(max(4.0, 0.6 * len(labels) * len(models) + 1.5), 3.5)
+    fig = new_figure(max(4.0, 0.6 * len(labels) * len(models) + 1.5), 3.5)
     ax = fig.add_subplot()
     width = 0.8 / len(models)
     for i, model in enumerate(models):
@@ -62,7 +49,7 @@ def plot_enrichment(enrichment: pd.DataFrame, path: str | Path) -> Path | None:
     ax.set_xticks(np.arange(len(labels)), labels, rotation=45, ha="right")
     ax.set_ylabel("ln(observed / expected HSVs)")
     ax.legend(frameon=False, fontsize="small")
-    return _save(fig, Path(path))
+    return save_figure(fig, path)
 
 
 def _boxes(
@@ -73,7 +60,7 @@ def _boxes(
     if not keep:
         log.warning("no finite %s values: %s not written", value, path)
         return None
-    fig = _figure(max(3.5, 0.9 * len(keep) + 1.5), 3.5)
+    fig = new_figure(max(3.5, 0.9 * len(keep) + 1.5), 3.5)
     ax = fig.add_subplot()
     ax.boxplot([d for _, d in keep], showfliers=False)
     rng = np.random.default_rng(0)
@@ -81,9 +68,9 @@ def _boxes(
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(d)), d, s=8, alpha=0.5, color="C0")
     ax.set_xticks(np.arange(1, len(keep) + 1), [f"{name}\n(n={len(d)})" for name, d in keep], fontsize="small")
     if chance is not None:
-        ax.axhline(chance, color="0.4", linestyle="--", linewidth=1)
+        ax.axhline(chance, **REFERENCE_LINE)
     ax.set_ylabel(ylabel)
-    return _save(fig, Path(path))
+    return save_figure(fig, path)
 
 
 def plot_fine_mapped_auroc(auroc: pd.DataFrame, path: str | Path) -> Path | None:
@@ -119,7 +106,7 @@ def plot_distance_to_tss(weights: pd.DataFrame, path: str | Path, bins: int = 40
         log.warning("no HSVs: %s not written", path)
         return None
     edges = np.histogram_bin_edges(hsv["distance_to_tss"].to_numpy(float), bins=bins)
-    fig = _figure(5.0, 3.5)
+    fig = new_figure(5.0, 3.5)
     ax = fig.add_subplot()
     for model in _models(hsv):
         d = hsv.loc[hsv["model"] == model, "distance_to_tss"].to_numpy(float)
@@ -128,7 +115,7 @@ def plot_distance_to_tss(weights: pd.DataFrame, path: str | Path, bins: int = 40
     ax.set_xlabel("distance to TSS (bp)")
     ax.set_ylabel("HSVs")
     ax.legend(frameon=False, fontsize="small")
-    return _save(fig, Path(path))
+    return save_figure(fig, path)
 
 
 def plot_ld(ld: pd.DataFrame, path: str | Path) -> Path | None:

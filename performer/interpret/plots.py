@@ -11,9 +11,9 @@ Inputs are the tidy tables the interpretation pipeline writes (``performer.inter
   n_snvs, n_causal, ism_auroc, ism_aupr, en_auroc, en_aupr, sign_agreement``.
 
 Flag columns (``is_hsv``, ``is_driver``, ``is_causal``) are read as bools whether they hold bools, 0/1 or
-the strings ``"True"`` / ``"False"`` (as a CSV round trip can leave them); missing values count as False
-for ``is_hsv`` / ``is_driver`` and as unknown for ``is_causal``. Optional columns (``en_coef``, the flags)
-may be absent; a figure that needs one is then skipped.
+the strings ``"True"`` / ``"False"`` (as a CSV round trip can leave them; :func:`performer.interpret.tables.flags`,
+also importable from here); missing values count as False for ``is_hsv`` / ``is_driver`` and as unknown for
+``is_causal``. Optional columns (``en_coef``, the flags) may be absent; a figure that needs one is then skipped.
 
 Run sets: if the table holds several (``model``, ``experiment``, ``train_fraction``) combinations (e.g. a
 single-gene and a multi-gene Performer run, or downsampled runs), each figure uses one of them: the one
@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from performer.interpret.tables import flags
 from performer.plotting import diagonal, file_safe, missing_columns, new_figure, save_figure
 
 log = logging.getLogger(__name__)
@@ -53,44 +54,10 @@ FIGURE_FILES = {
     "truth_recovery": "truth_recovery.png",
 }
 
-_TRUE = {"true", "t", "yes", "1", "1.0"}
-_FALSE = {"false", "f", "no", "0", "0.0"}
-
 
 # ----------------------------------------------------------------------------------------------------------
 # Table helpers
 # ----------------------------------------------------------------------------------------------------------
-
-
-def flags(values: pd.Series | None, length: int = 0) -> np.ndarray:
-    """A flag column as float64 ``(n,)``: 1.0 (true), 0.0 (false) or NaN (unknown).
-
-    Accepts bools, numbers (non-zero = true) and strings (``"True"``, ``"false"``, ``"1"``, ...; empty = unknown).
-    ``values`` None gives ``length`` NaNs.
-
-    Raises:
-        ValueError: a string that is neither true nor false.
-    """
-    if values is None:
-        return np.full(length, np.nan)
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        out = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.where(np.isnan(out), np.nan, (out != 0).astype(np.float64))
-    out = np.full(len(values), np.nan)
-    for i, v in enumerate(values.to_numpy(object)):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        if isinstance(v, (bool, np.bool_, int, float, np.integer, np.floating)):
-            out[i] = float(v != 0)
-            continue
-        text = str(v).strip().lower()
-        if text in _TRUE:
-            out[i] = 1.0
-        elif text in _FALSE:
-            out[i] = 0.0
-        elif text not in ("", "nan", "none", "<na>"):
-            raise ValueError(f"flag column {values.name!r} holds {v!r}; expected True/False, 0/1 or empty")
-    return out
 
 
 def _flag(table: pd.DataFrame, column: str) -> np.ndarray:
