@@ -1,7 +1,7 @@
 """The one prediction path: any model, any set of one-hot inputs, one device, precision and read-out policy.
 
 Every inference forward pass of the package goes through this module (gReLU's single
-``predict_on_dataset`` is the model): evaluation of runs (HOP / HOGP), the pretrained-Enformer
+``predict_on_dataset`` is the model): evaluation of runs (HOP / HOGP), the pretrained-trunk (Enformer)
 baseline, ISM, gradient x input and the interpretation pipeline. Training and Lightning's own
 validation live in ``performer/model`` and ``performer/run.py``. It owns:
 
@@ -14,10 +14,12 @@ validation live in ``performer/model`` and ``performer/run.py``. It owns:
   plain predictions;
 * batching, the progress bar, eval mode (the module's mode is restored afterwards) and
   ``torch.inference_mode`` (gradients only in :func:`input_gradients`);
-* the read-out (:func:`readout`): a Performer model's centre bin ``(L / 128) // 2``
-  (:class:`~performer.model.head.PerformerModel`), a pretrained Enformer's human ``track`` summed
-  over the 3 centre bins ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (Drusinsky et al., Methods), or any
-  callable mapping ``(B, L, 4)`` to ``(B,)``.
+* the read-out (:func:`readout`): a Performer model's TSS bins
+  (:class:`~performer.model.head.PerformerModel`; Enformer: the centre bin ``(L / 128) // 2``), a
+  trunk's pretrained ``track`` summed over its baseline bins (:class:`~performer.model.trunk.Trunk`;
+  a pretrained Enformer's human track over the 3 centre bins ``n_bins // 2 - 1 .. n_bins // 2 + 1``,
+  Drusinsky et al., Methods), or any callable mapping ``(B, L, 4)`` to ``(B,)``. The architecture behind
+  a model is read only through the trunk interface.
 
 Inputs are float one-hots ``(B, L, 4)``, channels ``A,C,G,T``, ``L`` in bp, or dataset batches whose
 uint8 base codes are expanded on the device (:mod:`performer.model.inputs`).
@@ -31,21 +33,17 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 import pandas as pd
 import torch
-from enformer_pytorch import Enformer
 from tqdm.auto import tqdm
 
 from performer.model.head import PerformerModel
 from performer.model.inputs import INPUT_KEYS, batch_inputs, person_predictions
+from performer.model.trunk import Trunk
 
 Model = torch.nn.Module | Callable[[torch.Tensor], torch.Tensor]
-"""A model to predict with: a module or any callable mapping float32 ``(B, L, 4)`` to ``(B,)`` (or to an
-Enformer's ``(B, n_bins, tracks)`` per head, read out with ``track``)."""
+"""A model to predict with: a module or any callable mapping float32 ``(B, L, 4)`` to ``(B,)``, or a
+:class:`~performer.model.trunk.Trunk` with pretrained tracks (a pretrained Enformer), read out with ``track``."""
 
 PRECISIONS = ("fp32", "bf16")
-
-ENFORMER_HEAD = "human"
-N_CENTRE_BINS = 3
-"""Bins of a pretrained Enformer's track summed around the centre bin ``n_bins // 2`` (one on each side)."""
 
 
 def choose_device(device: str | torch.device | None = None) -> torch.device:
@@ -81,61 +79,41 @@ def _check_precision(precision: str) -> None:
         raise ValueError(f"precision={precision!r}: choose one of {PRECISIONS} (see evaluation_precision)")
 
 
-def centre_bins(n_bins: int) -> slice:
-    """The pretrained-Enformer bins summed: ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (191-193 of 384 at 49,152 bp).
-
-    Raises:
-        ValueError: fewer than :data:`N_CENTRE_BINS` bins.
-    """
-    if n_bins < N_CENTRE_BINS:
-        raise ValueError(f"{n_bins} output bins: need at least {N_CENTRE_BINS} (inputs of >= 384 bp)")
-    centre = n_bins // 2
-    return slice(centre - 1, centre + 2)
-
-
-def enformer_human_head(enformer: Enformer) -> torch.nn.Module:
-    """The human output head of a pretrained Enformer.
-
-    Raises:
-        ValueError: the model has no human head (it was loaded without ``keep_heads=True``).
-    """
-    heads = enformer.heads if hasattr(enformer, "_heads") else {}
-    if ENFORMER_HEAD not in heads:
-        raise ValueError(
-            f"this Enformer has no {ENFORMER_HEAD!r} output head (heads: {list(heads) or 'none'}); "
-            "load it with performer.model.trunk.load_pretrained(path, keep_heads=True)"
-        )
-    return heads[ENFORMER_HEAD]
-
-
 def _check_track(model: Model, track: int | None) -> None:
-    if isinstance(model, Enformer):
+    if isinstance(model, Trunk):
         if track is None:
-            raise ValueError("a pretrained Enformer needs track=<0-based human track> (e.g. 4950, CAGE blood)")
-        head = enformer_human_head(model)
-        n_tracks = next(m for m in head.modules() if isinstance(m, torch.nn.Linear)).out_features
+            raise ValueError(
+                f"a pretrained trunk ({type(model).__name__}) needs track=<0-based track> of its pretrained head "
+                "(e.g. 4950, CAGE blood of Enformer's human head)"
+            )
+        n_tracks = model.n_pretrained_tracks()
         if not 0 <= track < n_tracks:
-            raise ValueError(f"track {track} is out of range: the human head has {n_tracks} tracks")
+            raise ValueError(f"track {track} is out of range: the pretrained head has {n_tracks} tracks")
     elif track is not None:
-        raise ValueError(f"track={track} applies to a pretrained Enformer only, not to {type(model).__name__}")
+        raise ValueError(
+            f"track={track} applies to a pretrained Enformer only (a trunk with pretrained tracks, such as "
+            f"performer.model.load_pretrained(path, keep_heads=True)), not to {type(model).__name__}"
+        )
 
 
 def readout(model: Model, x: torch.Tensor, track: int | None = None) -> torch.Tensor:
     """The one forward call: ``(B, L, 4)`` on the model's device -> ``(B,)`` prediction.
 
     A :class:`~performer.model.head.PerformerModel` (or a module holding one as ``.model``, such as
-    ``PerformerModule``) gives its centre bin ``(L / 128) // 2``; an ``enformer_pytorch.Enformer``
-    gives ``enformer(x, head="human")[:, centre_bins(n_bins), track].sum(1)``; any other callable is
-    called as it is. No device, precision or mode handling: use the entry points below.
+    ``PerformerModule``) gives its prediction at the trunk's TSS bins (Enformer: the centre bin
+    ``(L / 128) // 2``); a :class:`~performer.model.trunk.Trunk` (a pretrained Enformer) gives
+    ``trunk.pretrained_tracks(x)[:, trunk.pretrained_bins(L), track].sum(1)`` (Enformer: the human head's
+    track over the 3 centre bins); any other callable is called as it is. No device, precision or mode
+    handling: use the entry points below.
 
     Raises:
         ValueError: the output is not one value per sequence.
     """
     if isinstance(getattr(model, "model", None), PerformerModel):
         model = model.model
-    if isinstance(model, Enformer):
-        out = model(x, head=ENFORMER_HEAD)
-        out = out[:, centre_bins(out.shape[1]), track].sum(dim=1)
+    if isinstance(model, Trunk):
+        out = model.pretrained_tracks(x)
+        out = out[:, model.pretrained_bins(x.shape[1]), track].sum(dim=1)
     else:
         out = model(x)
     if not isinstance(out, torch.Tensor) or out.numel() != x.shape[0]:
@@ -227,7 +205,8 @@ def predict_sequences(
         model: see :data:`Model` and :func:`readout`.
         x: float ``(N, L, 4)`` array or tensor, cut into batches of ``batch_size``; or an iterable of
             ``(b, L, 4)`` batches, each predicted as it comes.
-        track: the human track of a pretrained Enformer (e.g. 4950); None for other models.
+        track: the pretrained track of a trunk (a pretrained Enformer's human track, e.g. 4950); None for
+            other models.
         batch_size: sequences per forward pass (array input).
         precision: ``"fp32"`` or ``"bf16"`` (autocast).
         device: default :func:`choose_device`.
@@ -467,7 +446,7 @@ def input_gradients(
     """Gradient of each sequence's prediction with respect to its own input: ``d pred_b / d x_b``.
 
     Taken as the gradient of the summed output, which equals the per-sequence gradient because the
-    sequences of a batch do not interact (true for Performer and Enformer in eval mode: BatchNorm uses
+    sequences of a batch do not interact (true for Performer and its trunks in eval mode: BatchNorm uses
     its stored statistics). Gradients with respect to the input only (``torch.autograd.grad``):
     parameters' ``.grad`` are left untouched. Always fp32, with gradients enabled even inside a
     caller's ``torch.no_grad()``; eval mode as elsewhere. ``batch_size`` is small by default: the

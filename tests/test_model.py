@@ -1,13 +1,25 @@
-"""Trunk, head and LightningModule: shapes, centre-bin read-out, local pretrained weights."""
+"""Trunk interface, head and LightningModule: shapes, centre-bin read-out, local pretrained weights, and a
+second trunk that the head, the prediction path and ISM use unchanged."""
 
+import numpy as np
 import pytest
 import torch
+from conftest import ROOT, tiny_datamodule
 from enformer_pytorch import Enformer
+from enformer_pytorch.finetune import HeadAdapterWrapper
+from omegaconf import OmegaConf
+from test_interpret import START, make_window
+from torch import nn
 
 from performer.data.reference import codes_to_one_hot
-from performer.model import PerformerModel, PerformerModule, build_trunk, load_pretrained
-from performer.model.head import centre_bin
+from performer.interpret.attribution import gradient_x_input
+from performer.interpret.ism import ism_scores
+from performer.model import EnformerTrunk, PerformerModel, PerformerModule, Trunk, build_trunk, load_pretrained
+from performer.model.enformer import centre_bin
+from performer.model.head import freeze_batchnorm_
 from performer.model.inputs import batch_inputs, codes_one_hot
+from performer.model.trunk import register_trunk, trunk_class
+from performer.predict import predict_people, predict_sequences
 
 TINY = dict(
     dim=24, depth=1, heads=2, attn_dim_key=8, dim_divisible_by=4, dropout_rate=0.0, attn_dropout=0.0, pos_dropout=0.0
@@ -139,3 +151,137 @@ def test_person_predictions_of_each_encoding():
         assert torch.equal(module.predict_batch({"x": x}), module(x))
     with pytest.raises(KeyError, match="x, codes, haplotypes|'x', 'codes', 'haplotypes'"):
         batch_inputs({"y": torch.zeros(2)})
+
+
+# ---------------------------------------------------------------- the trunk interface
+
+
+def test_head_is_enformer_pytorchs_head_adapter_bit_for_bit():
+    """Same initial weights, state-dict keys (checkpoints load), outputs and gradients as the
+    ``HeadAdapterWrapper`` model that the trunk interface replaced."""
+    torch.manual_seed(0)
+    model = PerformerModel(build_trunk(**TINY))
+    torch.manual_seed(0)
+    trunk = build_trunk(**TINY)
+    freeze_batchnorm_(trunk)
+    old = nn.Module()
+    old.adapter = HeadAdapterWrapper(
+        enformer=trunk, num_tracks=1, post_transformer_embed=False, output_activation=nn.Identity()
+    )
+    assert list(model.state_dict()) == list(old.state_dict())
+    assert [name for name, _ in model.named_parameters()] == [name for name, _ in old.named_parameters()]
+    for (name, a), b in zip(model.state_dict().items(), old.state_dict().values()):
+        assert torch.equal(a, b), name
+    x = one_hot_batch(3, 2048)
+    got, want = model(x), old.adapter(x)[:, 8, 0]
+    assert torch.equal(got, want)
+    got.sum().backward(), want.sum().backward()
+    for (name, a), b in zip(model.named_parameters(), old.parameters()):
+        assert (a.grad is None and b.grad is None) or torch.equal(a.grad, b.grad), name
+
+
+def test_enformer_trunk_interface_values():
+    official = OmegaConf.load(ROOT / "conf" / "model" / "enformer.yaml")
+    with torch.device("meta"):  # the official size without allocating its 230 M parameters
+        trunk = build_trunk(**official.trunk)
+        embedding = trunk.eval().embed(torch.zeros(1, official.window_bp, 4))
+        local = trunk.local_layers()(torch.zeros(1, official.window_bp, 4))
+    assert isinstance(trunk, EnformerTrunk) and isinstance(trunk, Enformer) and isinstance(trunk, Trunk)
+    assert (trunk.bin_bp, trunk.input_layout, official.window_bp) == (128, "BLC", 49_152)
+    assert trunk.n_bins(49_152) == 384 and trunk.embedding_dim == 3072
+    assert trunk.tss_bins(49_152) == slice(192, 193) and trunk.pretrained_bins(49_152) == slice(191, 194)
+    assert embedding.shape == (1, 384, 3072) and local.shape == (1, 1536, 384)
+    assert [*trunk.local_layers()][1:] == [trunk.stem, trunk.conv_tower]
+
+    tiny = OmegaConf.load(ROOT / "conf" / "model" / "enformer_tiny.yaml")
+    trunk = build_trunk(**tiny.trunk).eval()
+    assert tiny.trunk.name == official.trunk.name == "enformer"
+    assert (tiny.window_bp, trunk.n_bins(tiny.window_bp), trunk.embedding_dim) == (12_288, 96, 96)
+    assert trunk.tss_bins(tiny.window_bp) == slice(48, 49)
+    with torch.no_grad():
+        assert trunk.embed(one_hot_batch(1, tiny.window_bp)).shape == (1, 96, 96)
+        for length in (640, 1000, 2048):  # every pooling pads an odd length: ceil(L / 128) bins
+            assert trunk.embed(one_hot_batch(1, length)).shape[1] == trunk.n_bins(length) == -(-length // 128)
+
+
+def test_enformer_pretrained_tracks_through_the_interface():
+    torch.manual_seed(0)
+    trunk = build_trunk(**TINY, keep_heads=True).eval()
+    x = one_hot_batch(2, 640)
+    assert trunk.n_pretrained_tracks() == 5313
+    with torch.no_grad():
+        assert torch.equal(trunk.pretrained_tracks(x), trunk(x, head="human"))
+    with pytest.raises(ValueError, match="keep_heads=True"):
+        build_trunk(**TINY).n_pretrained_tracks()
+
+
+def test_trunk_registry_defaults_to_enformer():
+    assert trunk_class() is trunk_class("enformer") is EnformerTrunk
+    assert isinstance(PerformerModule(trunk=TINY).model.trunk, EnformerTrunk)  # checkpoints saved without a name
+    with pytest.raises(ValueError, match="no such trunk.*enformer"):
+        build_trunk(name="nope")
+    with pytest.raises(ValueError, match="taken"):
+        register_trunk("enformer")(TinyConvTrunk)
+
+
+@register_trunk("tiny_conv")
+class TinyConvTrunk(Trunk):
+    """A minimal second trunk: channels-first input, 32-bp bins, one convolution (9 bp) and average pooling."""
+
+    bin_bp = 32
+    input_layout = "BCL"
+
+    def __init__(self, channels: int = 8):
+        super().__init__()
+        self.channels = channels
+        self.conv = nn.Sequential(nn.Conv1d(4, channels, 9, padding=4), nn.GELU(), nn.AvgPool1d(32))
+
+    @classmethod
+    def build(cls, channels: int = 8) -> "TinyConvTrunk":
+        return cls(channels)
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.channels
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.local_layers()(self.to_input(x)).transpose(1, 2)
+
+    def local_layers(self) -> nn.Module:
+        return self.conv
+
+
+def test_a_second_trunk_needs_no_change_to_the_head_predict_or_ism(tiny_cohort):
+    """Adding a trunk is one class: the head, the prediction path, ISM and attribution take it as it is."""
+    torch.manual_seed(0)
+    module = PerformerModule(trunk=dict(name="tiny_conv", channels=6))
+    model = module.model.eval()
+    assert isinstance(model.trunk, TinyConvTrunk) and model.adapter.to_tracks[0].in_features == 6
+    x = one_hot_batch(3, 640)  # 20 bins of 32 bp; the TSS (index 320) is in bin 10
+    with torch.no_grad():
+        tracks = model.tracks(x)
+        assert tracks.shape == (3, 20)
+        assert torch.equal(model(x), tracks[:, 10])
+    np.testing.assert_allclose(predict_sequences(module, x.numpy(), batch_size=2), tracks[:, 10], rtol=1e-6)
+
+    dm = tiny_datamodule(tiny_cohort, batch_size=8, accumulate=1)
+    dm.prepare_data()
+    dm.setup()
+    test, items = dm.datasets["test"], np.array([5, 0, 3, 11, 7])
+    with torch.no_grad():
+        direct = [float(model(test.__getitems__([i])["x"])[0]) for i in items]
+    np.testing.assert_allclose(predict_people(model, test, items, batch_size=2), direct, rtol=1e-5, atol=1e-7)
+
+    window = make_window(640, [100, 318, 330, 340, 355, 356])  # bin 10 sees bases 316-355
+    table = ism_scores(model, window, tss=START + 320, batch_size=4)
+    reference = torch.from_numpy(codes_to_one_hot(window.codes).astype(np.float32))
+    mutated = reference.repeat(len(table), 1, 1)
+    for row, (offset, alt) in enumerate(zip(window.snvs.pos - START, window.snvs.alt)):
+        mutated[row, offset] = torch.nn.functional.one_hot(torch.tensor(int(alt)), 4).float()
+    with torch.no_grad():
+        want = (model(mutated) - model(reference[None])).numpy()
+    np.testing.assert_allclose(table["ism"], want, rtol=1e-4, atol=1e-7)
+    assert table["ism"].iloc[0] == 0 and table["ism"].iloc[-1] == 0 and (table["ism"].iloc[1:5] != 0).all()
+
+    gxi = gradient_x_input(model, reference[None])[0]
+    assert np.abs(gxi[316:356]).sum() > 0 and not gxi[:316].any() and not gxi[356:].any()

@@ -4,7 +4,9 @@ No fine-tuning: each person's dosage-averaged personal sequence (the same input 
 reads) goes through a pretrained Enformer with its original human output head (5,313 tracks, softplus),
 and the prediction is the sum of the 3 centre bins ``n_bins // 2 - 1 .. n_bins // 2 + 1`` (191-193 of
 384 at 49,152 bp) of one CAGE track chosen by tissue (docs/architecture.md, "baselines"; Drusinsky et al.,
-Methods): :data:`TISSUE_TRACKS`.
+Methods): :data:`TISSUE_TRACKS`. The tracks and their bins are read through the trunk interface
+(:meth:`~performer.model.trunk.Trunk.pretrained_tracks`, :meth:`~performer.model.trunk.Trunk.pretrained_bins`,
+by :func:`performer.predict.readout`); only loading and the tissue tracks are Enformer's own.
 
 The prediction is in the track's own units (predicted CAGE signal), not in the units of the expression
 file: PCC is the meaningful metric; R^2 is reported for completeness and is usually far below 0.
@@ -20,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from enformer_pytorch import Enformer
 
 from performer.metrics import per_gene_metrics
-from performer.model.trunk import load_pretrained
-from performer.predict import N_CENTRE_BINS, centre_bins, enformer_human_head, predict_sequences, predict_split
+from performer.model.enformer import N_CENTRE_BINS, EnformerTrunk, centre_bins, load_pretrained
+from performer.model.trunk import Trunk
+from performer.predict import predict_sequences, predict_split
 
 log = logging.getLogger(__name__)
 
@@ -71,22 +73,22 @@ def track_for(tissue: str | None = None, track: int | None = None) -> int:
     return TISSUE_TRACKS[key]
 
 
-def load_reference_enformer(path: str | Path) -> Enformer:
+def load_reference_enformer(path: str | Path) -> EnformerTrunk:
     """The pretrained Enformer with its original output heads, from a local ``save_pretrained`` directory.
 
-    ``performer.model.trunk.load_pretrained(path, keep_heads=True)`` plus a check that the human head is there.
+    ``performer.model.enformer.load_pretrained(path, keep_heads=True)`` plus a check that the human head is there.
 
     Raises:
-        FileNotFoundError: no such directory (see :func:`~performer.model.trunk.load_pretrained`).
+        FileNotFoundError: no such directory (see :func:`~performer.model.enformer.load_pretrained`).
         ValueError: the saved model has no human output head.
     """
     enformer = load_pretrained(path, keep_heads=True)
-    enformer_human_head(enformer)
+    enformer.n_pretrained_tracks()
     return enformer
 
 
 def enformer_track_prediction(
-    enformer: Enformer,
+    enformer: Trunk,
     x: np.ndarray | torch.Tensor,
     track: int,
     batch_size: int = 8,
@@ -95,8 +97,8 @@ def enformer_track_prediction(
     """Sum of the 3 centre bins of one human-head track, in fp32: :func:`performer.predict.predict_sequences`.
 
     Args:
-        enformer: Enformer with its original output heads (``keep_heads=True``); run in eval mode
-            (its mode is restored afterwards) and moved to ``device``.
+        enformer: Enformer with its original output heads (``keep_heads=True``), or any trunk with
+            pretrained tracks; run in eval mode (its mode is restored afterwards) and moved to ``device``.
         x: float ``(B, L, 4)`` one-hot (``A,C,G,T``), ``L`` a multiple of 128 bp with ``L / 128 >= 3``.
         track: 0-based human track index (see :func:`track_for`).
         batch_size: sequences per forward pass.
@@ -104,7 +106,7 @@ def enformer_track_prediction(
 
     Returns:
         float64 numpy ``(B,)``: ``enformer(x, head="human")[:, c - 1 : c + 2, track].sum(1)`` with
-        ``c = n_bins // 2``.
+        ``c = n_bins // 2`` (a trunk's ``pretrained_tracks(x)[:, pretrained_bins(L), track].sum(1)``).
 
     Raises:
         ValueError: no human head, ``track`` out of range, or ``x`` not ``(B, L, 4)``.
@@ -130,7 +132,7 @@ class ReferenceResult:
 
 
 def enformer_baseline(
-    enformer: Enformer,
+    enformer: Trunk,
     dm,
     track: int,
     split: str | Sequence[str] = "test",

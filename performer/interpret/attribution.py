@@ -40,12 +40,12 @@ def gradient_x_input(
     ``torch.no_grad()``.
 
     Args:
-        model: a Performer model, a pretrained Enformer (with ``track``) or a callable ``(B, L, 4)`` ->
-            ``(B,)``; see :func:`performer.predict.readout`.
+        model: a Performer model (any trunk), a trunk with pretrained tracks such as a pretrained Enformer
+            (with ``track``) or a callable ``(B, L, 4)`` -> ``(B,)``; see :func:`performer.predict.readout`.
         x: float ``(B, L, 4)`` (numpy or torch), one-hot or dosage-averaged one-hot.
         batch_size: sequences per forward/backward pass.
         device: default :func:`performer.predict.choose_device`; a module is moved there.
-        track: a pretrained Enformer's human track.
+        track: a trunk's pretrained track (a pretrained Enformer's human track).
 
     Returns:
         float32 numpy ``(B, L, 4)``.

@@ -97,15 +97,16 @@ def ism_scores(
     ``tests/test_predict.py``).
 
     Args:
-        model: a Performer model, a pretrained Enformer (with ``track``) or a callable ``(B, L, 4)`` ->
-            ``(B,)``; see :func:`performer.predict.readout`.
+        model: a Performer model (any trunk), a trunk with pretrained tracks such as a pretrained Enformer
+            (with ``track``) or a callable ``(B, L, 4)`` -> ``(B,)``; see :func:`performer.predict.readout`.
         window: the gene's window, a PersonalWindow (SNVs) or a HaplotypeWindow (every record); its
             dosage rows are the people whose observed variants are scored (e.g. the cohort people).
         tss: 0-based TSS position on ``window.chrom`` (bp), for ``distance_to_tss``.
         batch_size: mutated windows per forward pass (>= 1).
         device: default :func:`performer.predict.choose_device`; a module is moved there.
         precision: ``"fp32"`` or ``"bf16"``.
-        track: a pretrained Enformer's human track (e.g. 4950), read over its 3 centre bins.
+        track: a trunk's pretrained track, read over its baseline bins (a pretrained Enformer's human track,
+            e.g. 4950, over its 3 centre bins).
         progress: a progress-bar label, or None.
 
     Returns:

@@ -1,17 +1,16 @@
-"""Scalar expression head on the Enformer trunk, read out at the centre bin."""
+"""Scalar expression head on any trunk's embedding, read out at the bins holding the TSS.
+
+The head knows nothing of the architecture: it reads the embedding width, the embedding and the TSS bins
+from the :class:`~performer.model.trunk.Trunk` interface.
+"""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from enformer_pytorch import Enformer
-from enformer_pytorch.finetune import HeadAdapterWrapper
 from torch import nn
 
-
-def centre_bin(n_bins: int) -> int:
-    """Index of the centre output bin: ``n_bins // 2`` (192 of 384 bins at 49,152 bp)."""
-    return n_bins // 2
+from performer.model.trunk import Trunk
 
 
 class FrozenBatchNorm1d(nn.BatchNorm1d):
@@ -37,33 +36,48 @@ def freeze_batchnorm_(trunk: nn.Module) -> None:
                 parameter.requires_grad = False
 
 
-class PerformerModel(nn.Module):
-    """Enformer trunk + a linear head on its final ``2 * dim`` embedding, one track, no activation.
-
-    The head is enformer-pytorch's ``HeadAdapterWrapper(num_tracks=1, post_transformer_embed=False,
-    output_activation=Identity)``. The trunk's BatchNorm layers are frozen (running statistics,
-    affine weights without gradient) from construction on, before DDP wraps the model: see
-    :class:`FrozenBatchNorm1d`. (The wrapper also puts them in eval mode at each forward pass.)
-
-    Input: float ``(B, L, 4)`` one-hot (``A,C,G,T``), ``L`` a multiple of 128 bp.
-    Output: float ``(B,)``, the prediction at the centre bin (the bin holding the TSS).
+class TrunkWithHead(nn.Module):
+    """The trunk and the linear head, under the attribute names of enformer-pytorch's ``HeadAdapterWrapper``
+    (which this replaces): ``enformer`` (the trunk, whatever its architecture) and ``to_tracks``
+    (``Sequential(Linear(embedding_dim, n_tracks), Identity())``), so the state-dict keys of saved checkpoints,
+    ``adapter.enformer.*`` and ``adapter.to_tracks.0.*``, and the parameter order (the optimiser state) stay.
     """
 
-    def __init__(self, trunk: Enformer):
+    def __init__(self, trunk: Trunk, n_tracks: int = 1):
+        super().__init__()
+        self.enformer = trunk
+        self.to_tracks = nn.Sequential(nn.Linear(trunk.embedding_dim, n_tracks), nn.Identity())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """float ``(B, L, 4)`` -> ``(B, n_bins, n_tracks)``."""
+        return self.to_tracks(self.enformer.embed(x))
+
+
+class PerformerModel(nn.Module):
+    """A trunk + a linear head on its embedding, one track, no activation.
+
+    The trunk's BatchNorm layers are frozen (running statistics, affine weights without gradient) from
+    construction on, before DDP wraps the model: see :class:`FrozenBatchNorm1d`. The head is
+    ``Linear(trunk.embedding_dim, 1)`` on every bin (Enformer: its final ``2 * dim`` embedding).
+
+    Input: float ``(B, L, 4)`` one-hot (``A,C,G,T``), ``L`` in bp (Enformer: a multiple of 128 bp).
+    Output: float ``(B,)``, the mean prediction over ``trunk.tss_bins(L)``, the bins holding the TSS
+    (Enformer: the one centre bin ``(L / 128) // 2``).
+    """
+
+    def __init__(self, trunk: Trunk):
         super().__init__()
         freeze_batchnorm_(trunk)
-        self.adapter = HeadAdapterWrapper(
-            enformer=trunk, num_tracks=1, post_transformer_embed=False, output_activation=nn.Identity()
-        )
+        self.adapter = TrunkWithHead(trunk)
 
     @property
-    def trunk(self) -> Enformer:
+    def trunk(self) -> Trunk:
         return self.adapter.enformer
 
     def tracks(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-bin predictions: float ``(B, L / 128)``."""
+        """Per-bin predictions: float ``(B, trunk.n_bins(L))``."""
         return self.adapter(x)[..., 0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         tracks = self.tracks(x)
-        return tracks[:, centre_bin(tracks.shape[1])]
+        return tracks[:, self.trunk.tss_bins(x.shape[1])].mean(dim=1)

@@ -1,4 +1,4 @@
-"""PerformerModule: the LightningModule that fine-tunes an Enformer trunk with a scalar head."""
+"""PerformerModule: the LightningModule that fine-tunes a trunk (Enformer by default) with a scalar head."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from performer.metrics import mean_over_genes, per_gene_metrics
 from performer.model.head import PerformerModel
 from performer.model.inputs import batch_inputs, person_predictions
 from performer.model.loss import performer_loss
-from performer.model.trunk import build_trunk, load_pretrained
+from performer.model.trunk import build_trunk
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ class PerformerModule(L.LightningModule):
     """Fine-tunes :class:`~performer.model.head.PerformerModel` on same-gene batches.
 
     Args:
-        trunk: keyword arguments of :func:`~performer.model.trunk.build_trunk` (the architecture).
+        trunk: keyword arguments of :func:`~performer.model.trunk.build_trunk` (the model config's ``trunk``
+            group): ``name`` picks the trunk (default ``enformer``, as in checkpoints saved before the key
+            existed), the others are its architecture.
         lr: AdamW learning rate (paper: 5e-6 for pretrained weights).
         weight_decay: AdamW weight decay.
         alpha: MSE weight of :func:`~performer.model.loss.performer_loss`.
@@ -59,17 +61,17 @@ class PerformerModule(L.LightningModule):
         self._outputs: list[tuple[np.ndarray, ...]] = []
 
     def load_pretrained_trunk(self, path: str | Path) -> None:
-        """Copy the weights of a local ``save_pretrained`` Enformer into the trunk.
+        """Copy the weights of a local pretrained model into the trunk
+        (:meth:`~performer.model.trunk.Trunk.load_pretrained_`; Enformer: a ``save_pretrained`` directory).
 
         Raises:
-            FileNotFoundError: no such directory (see :func:`~performer.model.trunk.load_pretrained`).
+            FileNotFoundError: no such directory (see :func:`~performer.model.enformer.load_pretrained`).
             RuntimeError: the saved architecture differs from ``trunk`` (mismatched tensor shapes).
         """
-        pretrained = load_pretrained(path)
-        self.model.trunk.load_state_dict(pretrained.state_dict(), strict=True)
+        self.model.trunk.load_pretrained_(path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, L, 4)`` one-hot -> ``(B,)`` centre-bin prediction."""
+        """``(B, L, 4)`` one-hot -> ``(B,)`` prediction at the TSS bins (Enformer: the centre bin)."""
         return self.model(x)
 
     def predict_batch(self, batch: dict) -> torch.Tensor:

@@ -1,88 +1,189 @@
-"""Enformer trunk construction (enformer-pytorch): architecture presets and local pretrained weights.
+"""The trunk interface: what the head, the prediction path, ISM, attribution and the pretrained baseline need
+from a sequence-to-embedding network, and nothing more; the registry that builds a trunk from the model config;
+the speed options every trunk can use.
 
-The trunk always runs with ``target_length=-1`` (no cropping: ``L / 128`` output bins) and
-``use_tf_gamma=False`` (enformer-pytorch's TF gamma positions only work at 196,608 bp). Weights are
-only ever read from a local ``save_pretrained`` directory; nothing is downloaded.
+A trunk maps a batch of one-hot sequences (``A,C,G,T``, ``L`` bp) to an embedding of ``n_bins(L)`` output
+bins of ``bin_bp`` bp each. Its consumers never name the architecture behind it:
+
+* the head (:class:`~performer.model.head.PerformerModel`): :meth:`Trunk.embed`,
+  :attr:`Trunk.embedding_dim`, :meth:`Trunk.tss_bins`;
+* the pretrained baseline (:func:`performer.predict.readout` with ``track``): :meth:`Trunk.pretrained_tracks`,
+  :meth:`Trunk.n_pretrained_tracks`, :meth:`Trunk.pretrained_bins`;
+* fine-tuning (:class:`~performer.model.module.PerformerModule`): :func:`build_trunk` and
+  :meth:`Trunk.load_pretrained_`;
+* fast ISM (later): :attr:`Trunk.input_layout` and :meth:`Trunk.local_layers`.
+
+Every consumer passes float ``(B, L, 4)`` one-hots (the package's layout); a trunk whose network reads
+channels-first ``(B, 4, L)`` (Borzoi) converts with :meth:`Trunk.to_input`. Enformer
+(:mod:`performer.model.enformer`) is the first implementation.
+
+Adding a trunk is one new module ``performer/model/<name>.py`` whose class is decorated with
+``@register_trunk("<name>")``, plus a model config with ``trunk.name: <name>`` and the class's
+:meth:`~Trunk.build` options. ``model.trunk.name`` defaults to ``enformer``, so run configs and checkpoints
+saved before the key existed build the same trunk.
 """
 
 from __future__ import annotations
 
-import logging
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import torch
-from enformer_pytorch import Enformer
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-log = logging.getLogger(__name__)
+DEFAULT_TRUNK = "enformer"
+"""The trunk of a config without ``model.trunk.name`` (every run saved before the key existed)."""
 
-BIN_BP = 128
-"""Enformer's output resolution: one bin per 128 bp (7 downsamplings by 2)."""
+INPUT_LAYOUTS = ("BLC", "BCL")
+"""``BLC``: ``(B, L, 4)``, length before channels (Enformer); ``BCL``: ``(B, 4, L)``, channels first (Borzoi)."""
 
 
-def build_trunk(
-    dim: int = 1536,
-    depth: int = 11,
-    heads: int = 8,
-    attn_dim_key: int = 64,
-    dim_divisible_by: int = 128,
-    dropout_rate: float = 0.4,
-    attn_dropout: float = 0.05,
-    pos_dropout: float = 0.01,
-    use_checkpointing: bool = False,
-    keep_heads: bool = False,
-    init: str = "enformer",
-    checkpoint_conv: bool = False,
-) -> Enformer:
-    """A randomly initialised Enformer trunk; defaults are the official size (251 M parameters).
+class Trunk(nn.Module, ABC):
+    """A sequence-to-embedding network, as the rest of the package sees it.
 
-    Args:
-        dim, depth, heads, attn_dim_key, dim_divisible_by: architecture; ``dim // heads`` must be
-            divisible by 6 (relative-position features).
-        dropout_rate, attn_dropout, pos_dropout: dropout as in Enformer.
-        use_checkpointing: activation checkpointing of the transformer blocks (enformer-pytorch's own
-            option; saves GPU memory).
-        checkpoint_conv: activation checkpointing of the stem and of each conv-tower block
-            (:func:`checkpoint_conv_tower_`), which hold most of the activations at 49,152 bp and more;
-            with ``use_checkpointing`` too, every block of the trunk is recomputed in the backward pass.
-        keep_heads: keep the original human (5,313) / mouse (1,643) output heads; without them
-            DDP needs no unused-parameter search.
-        init: ``enformer`` keeps enformer-pytorch's initialisation (weights that are then replaced by
-            pretrained ones); ``kaiming`` re-initialises every convolution with He-normal weights and zero
-            biases, for training from scratch: with PyTorch's default initialisation the signal shrinks
-            about 2.5-fold per convolution, so a single-base change moves the output of a fresh tiny
-            trunk by ~1e-7 and training stalls for many epochs before it learns any effect size.
+    Class attributes:
+        bin_bp: bp per output bin (Enformer 128; Borzoi 32).
+        input_layout: the layout of the network's own input and of :meth:`local_layers`' input, one of
+            :data:`INPUT_LAYOUTS` (Enformer ``BLC``; Borzoi ``BCL``).
+
+    Subclasses implement :meth:`build`, :attr:`embedding_dim`, :meth:`embed` and :meth:`local_layers`, and
+    override the defaults below where their network differs (bins of a padded or cropped output, pretrained
+    weights, pretrained output tracks).
+    """
+
+    bin_bp: ClassVar[int]
+    input_layout: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def build(cls, **options) -> Trunk:
+        """A new trunk from the options of the model config's ``trunk`` group (without ``name``).
+
+        Raises:
+            ValueError: an invalid option (the message names it).
+        """
+
+    @property
+    @abstractmethod
+    def embedding_dim(self) -> int:
+        """Channels ``C`` of :meth:`embed`'s output (Enformer: ``2 * dim``, 3,072 at the official size)."""
+
+    @abstractmethod
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The embedding: float ``(B, L, 4)`` one-hot -> float ``(B, n_bins(L), embedding_dim)``.
+
+        Call it rather than ``forward``: it is the one entry point of the head, and it goes through the
+        module's ``__call__``, so a compiled trunk (:func:`compile_trunk`) runs its compiled graph.
+        """
+
+    @abstractmethod
+    def local_layers(self) -> nn.Module:
+        """The local part of the network: the leading layers (stem, convolutions, pooling) in which each output
+        position depends on a bounded stretch of the input, before any layer that sees the whole window
+        (attention). A module sharing the trunk's own layers and weights, mapping the network's input
+        (:attr:`input_layout`) to channels-first features ``(B, C_local, positions)``; for fast ISM.
+        """
+
+    def to_input(self, x: torch.Tensor) -> torch.Tensor:
+        """float ``(B, L, 4)`` one-hot -> the network's input layout (a transposed view for ``BCL``).
+
+        Raises:
+            ValueError: :attr:`input_layout` is not one of :data:`INPUT_LAYOUTS`.
+        """
+        if self.input_layout not in INPUT_LAYOUTS:
+            raise ValueError(f"{type(self).__name__}.input_layout={self.input_layout!r}: choose from {INPUT_LAYOUTS}")
+        return x if self.input_layout == "BLC" else x.transpose(1, 2)
+
+    def n_bins(self, window_bp: int) -> int:
+        """Output bins of a ``window_bp`` window: ``window_bp // bin_bp`` unless the trunk pads or crops."""
+        return window_bp // self.bin_bp
+
+    def tss_bins(self, window_bp: int) -> slice:
+        """The output bins holding the TSS of a ``window_bp`` window (the TSS is at index ``window_bp // 2``):
+        by default the one bin ``(window_bp // 2) // bin_bp``. The head predicts their mean."""
+        tss_bin = (window_bp // 2) // self.bin_bp
+        return slice(tss_bin, tss_bin + 1)
+
+    def load_pretrained_(self, path: str | Path) -> None:
+        """Copy the weights of a local pretrained model of this architecture into the trunk, in place.
+
+        Raises:
+            NotImplementedError: the trunk has no pretrained weights (this default).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot load pretrained weights")
+
+    def n_pretrained_tracks(self) -> int:
+        """Number of tracks of the pretrained output head (Enformer's human head: 5,313).
+
+        Raises:
+            ValueError: the trunk has no pretrained output head (this default; the message says how to load one).
+        """
+        raise ValueError(f"{type(self).__name__} has no pretrained output tracks")
+
+    def pretrained_tracks(self, x: torch.Tensor) -> torch.Tensor:
+        """The pretrained output head: float ``(B, L, 4)`` one-hot -> ``(B, n_bins(L), n_pretrained_tracks())``.
+
+        Raises:
+            ValueError: the trunk has no pretrained output head (this default), as :meth:`n_pretrained_tracks`.
+        """
+        raise ValueError(f"{type(self).__name__} has no pretrained output tracks")
+
+    def pretrained_bins(self, window_bp: int) -> slice:
+        """The bins of :meth:`pretrained_tracks` that the pretrained baseline sums: by default :meth:`tss_bins`."""
+        return self.tss_bins(window_bp)
+
+
+TRUNKS: dict[str, type[Trunk]] = {}
+"""Registered trunk classes by ``model.trunk.name``."""
+
+
+def register_trunk(name: str) -> Callable[[type[Trunk]], type[Trunk]]:
+    """Class decorator: make a :class:`Trunk` subclass the trunk of ``model.trunk.name = name``.
 
     Raises:
-        ValueError: ``dim // heads`` not divisible by 6, or an unknown ``init``.
+        ValueError: another class holds ``name``.
     """
-    if (dim // heads) % 6:
-        raise ValueError(f"dim // heads = {dim // heads} must be divisible by 6 (dim={dim}, heads={heads})")
-    if init not in ("enformer", "kaiming"):
-        raise ValueError(f"init={init!r}: choose enformer or kaiming")
-    trunk = Enformer.from_hparams(
-        dim=dim,
-        depth=depth,
-        heads=heads,
-        attn_dim_key=attn_dim_key,
-        dim_divisible_by=dim_divisible_by,
-        dropout_rate=dropout_rate,
-        attn_dropout=attn_dropout,
-        pos_dropout=pos_dropout,
-        use_checkpointing=use_checkpointing,
-        output_heads=dict(human=5313, mouse=1643) if keep_heads else {},
-        target_length=-1,
-        use_tf_gamma=False,
-    )
-    if init == "kaiming":
-        for module in trunk.modules():
-            if isinstance(module, torch.nn.Conv1d):
-                torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-                torch.nn.init.zeros_(module.bias)
-    if checkpoint_conv:
-        checkpoint_conv_tower_(trunk)
-    return trunk
+
+    def register(cls: type[Trunk]) -> type[Trunk]:
+        if TRUNKS.get(name, cls) is not cls:
+            raise ValueError(f"trunk name {name!r} is taken by {TRUNKS[name].__qualname__}")
+        TRUNKS[name] = cls
+        return cls
+
+    return register
+
+
+def trunk_class(name: str = DEFAULT_TRUNK) -> type[Trunk]:
+    """The trunk class registered as ``name``; an unregistered name first imports ``performer.model.<name>``
+    (the trunk's module, which registers it).
+
+    Raises:
+        ValueError: no trunk of that name (the message lists the known ones).
+    """
+    if name not in TRUNKS and name.isidentifier():
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__package__}.{name}":
+                raise
+    if name not in TRUNKS:
+        raise ValueError(f"model.trunk.name={name!r}: no such trunk; known trunks: {sorted(TRUNKS)}")
+    return TRUNKS[name]
+
+
+def build_trunk(name: str = DEFAULT_TRUNK, **options) -> Trunk:
+    """A new trunk: ``trunk_class(name).build(**options)``; ``name`` and ``options`` are the model config's
+    ``trunk`` group (``name`` defaults to ``enformer``: :meth:`performer.model.enformer.EnformerTrunk.build`
+    lists its options; its defaults are the official size).
+
+    Raises:
+        ValueError: an unknown ``name`` or an invalid option.
+    """
+    return trunk_class(name).build(**options)
 
 
 class CheckpointedSequential(nn.Sequential):
@@ -101,26 +202,21 @@ class CheckpointedSequential(nn.Sequential):
         return super().forward(x)
 
 
-def checkpoint_conv_tower_(trunk: Enformer) -> Enformer:
-    """Checkpoint the stem and each conv-tower block of an Enformer trunk, in place; returns ``trunk``.
+def checkpoint_blocks_(blocks: list[nn.Module]) -> None:
+    """Turn each ``nn.Sequential`` of ``blocks`` into a :class:`CheckpointedSequential`, in place (the class is
+    swapped, so parameters, state-dict keys and pretrained weights are unaffected).
 
-    enformer-pytorch's ``use_checkpointing`` wraps only the transformer blocks, while at 49,152 bp the
-    stem's and conv tower's activations (``L`` positions x ``dim / 2`` channels, halving in length and
-    growing in channels block by block) are most of the memory of a training step. Each of these
-    ``nn.Sequential`` blocks becomes a :class:`CheckpointedSequential` (the class is swapped, so
-    pretrained weights, checkpoints and ``save_pretrained`` are unaffected). The outputs and gradients
-    are those of the plain trunk; the price is a second forward pass of the conv layers in backward.
+    Raises:
+        TypeError: a block is not an ``nn.Sequential``.
     """
-    blocks = [trunk.stem, *trunk.conv_tower]
     for block in blocks:
         if type(block) not in (nn.Sequential, CheckpointedSequential):
             raise TypeError(f"expected an nn.Sequential conv block, got {type(block).__name__}")
         block.__class__ = CheckpointedSequential
-    return trunk
 
 
-def compile_trunk(trunk: Enformer, backend: str = "inductor", mode: str | None = None) -> Enformer:
-    """``torch.compile`` an Enformer trunk in place (``nn.Module.compile``); returns ``trunk``.
+def compile_trunk(trunk: Trunk, backend: str = "inductor", mode: str | None = None) -> Trunk:
+    """``torch.compile`` a trunk in place (``nn.Module.compile``); returns ``trunk``.
 
     The module keeps its class, parameters and state-dict keys (no ``_orig_mod.`` prefix), so
     checkpoints and pretrained weights load as before; its calls run the compiled graph. The first
@@ -133,28 +229,4 @@ def compile_trunk(trunk: Enformer, backend: str = "inductor", mode: str | None =
         mode: ``torch.compile`` mode (``None``, ``default``, ``reduce-overhead``, ``max-autotune``).
     """
     trunk.compile(backend=backend, mode=mode)
-    return trunk
-
-
-def load_pretrained(path: str | Path, keep_heads: bool = False) -> Enformer:
-    """Load an Enformer saved with ``Enformer.save_pretrained(path, safe_serialization=False)``.
-
-    Args:
-        path: a local directory holding ``config.json`` and the weights.
-        keep_heads: keep the original human/mouse output heads (the pretrained baseline needs them).
-
-    Raises:
-        FileNotFoundError: ``path`` is not a directory with ``config.json`` (never a download).
-    """
-    path = Path(path).expanduser()
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no pretrained Enformer at {path}: expected a directory written by "
-            "Enformer.save_pretrained(dir, safe_serialization=False) with config.json and weights. "
-            "Performer never downloads weights; save them to a local directory first"
-        )
-    trunk = Enformer.from_pretrained(str(path), target_length=-1, use_tf_gamma=False)
-    if not keep_heads:
-        trunk._heads = torch.nn.ModuleDict()
-    log.info("loaded pretrained Enformer (dim %d, depth %d) from %s", trunk.config.dim, trunk.config.depth, path)
     return trunk
