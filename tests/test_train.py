@@ -119,6 +119,10 @@ def test_config_differences_ignore_only_result_neutral_keys():
     assert config_differences(saved, same) == {}
     other = compose_train("gene=BTNL3", "data.root=/other", "model.window_bp=4096", "trainer.max_epochs=7")
     assert set(config_differences(saved, other)) == {"data.root", "model.window_bp", "trainer.max_epochs"}
+    older = OmegaConf.create(OmegaConf.to_container(saved))  # a run saved before model.trunk.name existed
+    del older.model.trunk["name"]
+    assert config_differences(older, saved) == {}
+    assert set(config_differences(older, compose_train("gene=BTNL3", "data.root=/cohort", "model.trunk.name=x")))
 
 
 def test_default_sweep_folders_name_what_a_sweep_varies():
