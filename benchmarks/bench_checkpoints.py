@@ -1,8 +1,8 @@
 """Checkpoint bytes of an official-size run: file sizes, and bytes written per run before vs after.
 
-Builds the official-size Enformer trunk (``performer.model.enformer.EnformerTrunk.build`` defaults, 251 M parameters, random
-weights) in a ``PerformerModule`` on the CPU and trains it for ``--epochs`` epochs with a real Lightning
-Trainer: one optimiser step per epoch on a zero loss that reaches every parameter (so AdamW holds its
+Builds the official-size Enformer trunk (``performer.model.enformer.EnformerTrunk.build`` defaults, 251 M
+parameters, random weights) in a ``PerformerModule`` on the CPU and trains it for ``--epochs`` epochs with a
+real Lightning Trainer: one optimiser step per epoch on a zero loss that reaches every parameter (so AdamW holds its
 moments for all of them, as in real training) and a scripted tune R^2 that improves on ``--improving``
 epochs. Checkpoints are serialised exactly as Lightning writes them, into a byte counter instead of
 a file (nothing lands on disk), with two sets of callbacks:
