@@ -17,7 +17,8 @@ by default (:func:`gene_set_name` names the middle part):
 | ``.lock`` | held by the process that writes the run (an OS file lock, released when it ends): one writer at a time |
 
 This module names those files (:class:`RunFiles`), reads and writes them, finds finished runs
-(:func:`find_runs`) and reads a run's config into its genes and DataModule (:func:`build_datamodule`). The
+(:func:`find_runs`) and reads a run's config into its genes, its settings with their defaults
+(:class:`RunSettings`) and its DataModule (:func:`build_datamodule`; :func:`cohort_files` for any cohort). The
 training wiring (``performer.run``), the evaluation and the interpretation all go through it; it holds no
 training logic.
 """
@@ -137,18 +138,48 @@ def accumulation(cfg: DictConfig) -> int:
     return int(value)
 
 
-def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
-    """The DataModule of ``cfg.data`` (paths) and the run's batching, fold and window settings."""
-    data = cfg.data
-    root = data.root if data.root is None else to_absolute_path(str(data.root))
-    return PerformerDataModule(
+LATER_DATA_SETTINGS = {
+    "cache_dir": None,
+    "read_workers": None,
+    "indels": False,
+    "encoding": "dosage",
+    "unphased": "error",
+}
+"""Data settings added after the first runs were trained, with what a run config without them means."""
+
+
+def data_setting(data: DictConfig, name: str):
+    """``data.<name>``; for a setting of :data:`LATER_DATA_SETTINGS` that an older config lacks, its default."""
+    return data.get(name, LATER_DATA_SETTINGS[name])
+
+
+def cohort_files(data: DictConfig) -> dict:
+    """Where a cohort's files are: the ``PerformerDataModule`` arguments ``vcf, fasta, expression, root, gene_table,
+    id_map, simulate`` of a data config (``conf/data``).
+
+    ``root`` is made absolute (Hydra's original working folder); ``expression``, ``gene_table`` and ``id_map`` may
+    be null. The one reading of these settings, for a run's own cohort (:func:`build_datamodule`) and for a cohort
+    runs are applied to (``performer.evaluation.target_cohort``).
+    """
+    root = data.get("root")
+    return dict(
         vcf=data.vcf,
         fasta=data.fasta,
-        expression=data.expression,
-        root=root,
-        gene_table=data.gene_table,
-        id_map=data.id_map,
-        simulate=data.simulate,
+        expression=data.get("expression"),
+        root=None if root is None else to_absolute_path(str(root)),
+        gene_table=data.get("gene_table"),
+        id_map=data.get("id_map"),
+        simulate=bool(data.get("simulate", False)),
+    )
+
+
+def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
+    """The DataModule of ``cfg.data`` (:func:`cohort_files` and the VCF reader options) and the run's batching, fold
+    and window settings."""
+    data = cfg.data
+    cache_dir = data_setting(data, "cache_dir")
+    return PerformerDataModule(
+        **cohort_files(data),
         genes=gene_list(cfg.gene, cfg.genes),
         eval_genes=gene_list(None, cfg.eval_genes),
         train_fraction=cfg.train_fraction,
@@ -165,11 +196,54 @@ def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
         strict=data.strict,
         pass_only=data.pass_only,
         missing=data.missing,
-        cache_dir=to_absolute_path(data.cache_dir) if data.get("cache_dir") else None,  # older run configs lack it
-        read_workers=data.get("read_workers"),
-        indels=data.get("indels", False),
-        encoding=data.get("encoding", "dosage"),
-        unphased=data.get("unphased", "error"),
+        cache_dir=to_absolute_path(cache_dir) if cache_dir else None,
+        read_workers=data_setting(data, "read_workers"),
+        indels=data_setting(data, "indels"),
+        encoding=data_setting(data, "encoding"),
+        unphased=data_setting(data, "unphased"),
+    )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings of a run's config that evaluation, imputation, scoring and interpretation read, with the
+    defaults an older run config means by their absence (``train_fraction`` 1.0, :data:`LATER_DATA_SETTINGS`).
+
+    Attributes:
+        fold: the run's fold of the people.
+        train_fraction: the fraction of the fold's train people it trained on (learning curves).
+        window_bp: its input window (bp).
+        indels: ``data.indels``: its inputs held indels.
+        encoding: ``data.encoding``: ``dosage`` or ``haplotypes``.
+        cohort: ``data.name`` of its own cohort, ``""`` without one.
+        trainer_precision: ``trainer.precision`` as written (``auto`` without one; Lightning's spellings).
+    """
+
+    fold: int
+    train_fraction: float
+    window_bp: int
+    indels: bool
+    encoding: str
+    cohort: str
+    trainer_precision: str | int
+
+    @property
+    def input_encoding(self) -> str:
+        """``encoding`` and, with indels, ``+indels`` (e.g. ``dosage+indels``): the inputs the model was trained on."""
+        return f"{self.encoding}{'+indels' if self.indels else ''}"
+
+
+def run_settings(cfg: DictConfig) -> RunSettings:
+    """The :class:`RunSettings` of a run's resolved config."""
+    data = cfg.data
+    return RunSettings(
+        fold=int(cfg.fold),
+        train_fraction=float(cfg.get("train_fraction", 1.0)),
+        window_bp=int(cfg.model.window_bp),
+        indels=bool(data_setting(data, "indels")),
+        encoding=str(data_setting(data, "encoding")),
+        cohort=str(data.get("name") or ""),
+        trainer_precision=cfg.get("trainer", {}).get("precision", "auto"),
     )
 
 
@@ -300,6 +374,11 @@ class Run:
     def files(self) -> RunFiles:
         return RunFiles(self.path)
 
+    @property
+    def settings(self) -> RunSettings:
+        """Its settings with their defaults (:func:`run_settings`)."""
+        return run_settings(self.cfg)
+
 
 def load_run(run_dir: str | Path) -> Run:
     """The finished run in ``run_dir``.
@@ -388,11 +467,20 @@ def find_runs(root: str | Path) -> list[Run]:
 
     The other run folders (:func:`scan_runs`: unfinished runs, a ``config.yaml`` without ``summary.json``;
     unreadable ones, a ``summary.json`` without its config or checkpoint) are not returned: each is named in
-    a WARNING and their number logged; :func:`scan_runs` lists them.
+    a WARNING and their number logged; :func:`find_runs_and_skipped` also returns them.
 
     Raises:
         FileNotFoundError: ``root`` does not exist, or holds no finished run (the message names the
             unfinished and unreadable run folders it holds).
+    """
+    return find_runs_and_skipped(root)[0]
+
+
+def find_runs_and_skipped(root: str | Path) -> tuple[list[Run], list[SkippedRun]]:
+    """:func:`find_runs` and the run folders it skips (:func:`scan_runs`), from one scan of ``root``.
+
+    Raises:
+        FileNotFoundError: as :func:`find_runs`.
     """
     root = Path(root)
     runs, skipped = scan_runs(root)
@@ -408,4 +496,4 @@ def find_runs(root: str | Path) -> list[Run]:
         log.warning("found %d finished runs under %s; skipped %d run folders %s", len(runs), root, len(skipped), counts)
     else:
         log.info("found %d finished runs under %s", len(runs), root)
-    return runs
+    return runs, skipped

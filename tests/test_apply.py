@@ -15,11 +15,11 @@ from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
 from performer.data.simulate import simulate_same_loci
-from performer.evaluation.apply import cross_cohort_evaluation
-from performer.evaluation.evaluate import run_datamodule
+from performer.evaluation.finished_run import run_datamodule
 from performer.interpret.ism import ism_scores
 from performer.model.module import PerformerModule
 from performer.runs import find_runs, read_split
+from performer.tasks.cross_cohort import cross_cohort_evaluation
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "trainer.max_epochs=1", "logger=none"]
 DATA = ["vcf=genotypes.vcf.gz", "fasta=reference.fa", "gene_table=genes.tsv"]

@@ -18,10 +18,12 @@ from sklearn.metrics import r2_score
 from performer.baselines import elastic_net_baseline, load_reference_enformer
 from performer.data.expression import strip_version
 from performer.data.splits import MissingPeopleError, PeopleSplit, make_split
-from performer.evaluation.evaluate import annotate, evaluate, prediction_precision, run_datamodule, summary_table
-from performer.interpret.pipeline import _coefficients, enformer_ism
+from performer.evaluation.finished_run import annotate, prediction_precision, run_datamodule
+from performer.evaluation.tables import summary_table
 from performer.model import build_trunk
 from performer.runs import Run, build_datamodule
+from performer.tasks.evaluate import evaluate
+from performer.tasks.interpret import _coefficients, enformer_ism
 
 FAST = [*TINY_MODEL, "batch_size=8", "eval_batch_size=16", "trainer.max_epochs=1", "logger=none"]
 

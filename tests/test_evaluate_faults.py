@@ -8,7 +8,7 @@ from omegaconf import OmegaConf
 
 from performer import runs
 from performer.data.splits import PeopleSplit
-from performer.evaluation.evaluate import write_skipped_runs
+from performer.evaluation.tables import write_skipped_runs
 
 
 def finished_run(run_dir) -> None:

@@ -25,9 +25,9 @@ from performer.data.reference import codes_to_one_hot
 from performer.interpret.attribution import reference_and_personal_attribution
 from performer.interpret.drivers import select_drivers
 from performer.interpret.ism import ISM_COLUMNS, ism_scores, observed_dosage, observed_variants
-from performer.interpret.pipeline import gene_drivers
 from performer.model import PerformerModel, build_trunk
 from performer.predict import predict_ism, predict_sequences, predict_variants
+from performer.tasks.interpret import gene_drivers
 
 L = 2048
 START = 2000

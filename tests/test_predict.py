@@ -13,7 +13,6 @@ from hydra import compose, initialize_config_dir
 from test_interpret import START, TINY, make_window, visible_model
 
 from performer.data.reference import codes_to_one_hot
-from performer.interpret.pipeline import gene_ism
 from performer.model import PerformerModel, build_trunk
 from performer.model.module import PerformerModule
 from performer.predict import (
@@ -26,6 +25,7 @@ from performer.predict import (
     predict_split,
 )
 from performer.run import name_genes
+from performer.tasks.interpret import gene_ism
 
 
 @pytest.fixture(scope="module")

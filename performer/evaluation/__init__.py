@@ -1,2 +1,4 @@
-"""HOP / HOGP evaluation of finished runs and baselines, tidy tables and figures; applying runs to other cohorts
-(cross-cohort evaluation, imputation) and to new variants (``apply.py``)."""
+"""Services of the evaluation tasks (``performer.tasks``): a finished run as the tasks use it (``finished_run``),
+the cohort runs are applied to (``target_cohort``), the elastic net's transfer to it (``elastic_net_transfer``),
+a user's variants (``user_variants``), the evaluation's tables (``tables``) and figures (``plots``), and the
+options several tasks read (``options``). Nothing here imports a task."""

@@ -1,4 +1,5 @@
-"""Figures that compare models on the tidy evaluation tables (paper Fig. 1a-c, Fig. 5c, learning curves).
+"""Figures that compare models on the tidy evaluation tables (paper Fig. 1a-c, Fig. 5c, learning curves, and the
+cross-cohort evaluation's HOP vs cross-cohort R^2, Fig. 1d).
 
 Inputs are the two tables the evaluation writes (docs/architecture.md, "metrics"):
 
@@ -35,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from performer.evaluation.tables import CROSS_COHORT
 from performer.metrics import gene_metrics
 from performer.plotting import (
     METRIC_LABELS,
@@ -63,6 +65,8 @@ FIGURE_FILES = {
     "hogp_vs_hop": "hogp_vs_hop.png",
     "learning_curve": "learning_curve.png",
 }
+CROSS_COHORT_FIGURE = "cross_cohort_vs_hop.png"
+"""The figure of the cross-cohort evaluation (:func:`plot_cross_cohort`), beside those of :data:`FIGURE_FILES`."""
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -545,6 +549,42 @@ def plot_learning_curve(table: pd.DataFrame, path: str | Path, split: str = "tes
         ax.legend(frameon=False, fontsize="small")
     n_genes = int(points["n_genes"].max())
     fig.suptitle(f"Learning curve: accuracy vs train-set size (up to {n_genes} genes)")
+    return save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Cross-cohort evaluation
+# ----------------------------------------------------------------------------------------------------------
+
+
+def plot_cross_cohort(table: pd.DataFrame, path: str | Path) -> Path | None:
+    """Per model: each gene's HOP test R^2 (mean over folds) against its cross-cohort R^2 (mean over folds).
+
+    Columns used: ``model, gene, gene_set, split, r2`` (HOP rows of the test split; rows with ``gene_set`` =
+    :data:`~performer.evaluation.tables.CROSS_COHORT`); written to :data:`CROSS_COHORT_FIGURE` by the evaluation.
+
+    Returns:
+        The path written, or None (logged) when the table holds no pair.
+    """
+    keys = ["model", "gene"]
+    hop = table[(table["gene_set"] == "HOP") & (table["split"] == "test")].groupby(keys)["r2"].mean()
+    cross = table[table["gene_set"] == CROSS_COHORT].groupby(keys)["r2"].mean()
+    pairs = pd.concat([hop.rename("hop"), cross.rename("cross")], axis=1).dropna().reset_index()
+    if pairs.empty:
+        log.info("cross-cohort figure skipped: no gene with both HOP and cross-cohort rows")
+        return None
+    fig = new_figure(4.5, 4.5)
+    fig.set_layout_engine("none")  # laid out once by tight_layout below, as this figure always was
+    ax = fig.subplots()
+    for model, group in pairs.groupby("model"):
+        ax.scatter(group["hop"], group["cross"], label=model, s=18)
+    low = float(min(pairs["hop"].min(), pairs["cross"].min(), 0))
+    high = float(max(pairs["hop"].max(), pairs["cross"].max(), 0.1))
+    ax.plot([low, high], [low, high], color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("HOP test R$^2$ (own cohort)")
+    ax.set_ylabel("cross-cohort R$^2$ (all people)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
     return save_figure(fig, path)
 
 

@@ -1,6 +1,6 @@
 """Variant-interpretation figures (paper Fig. 2a / 4a track views, Fig. 2c, HSV distances, truth checks).
 
-Inputs are the tidy tables the interpretation pipeline writes (``performer.interpret.pipeline``):
+Inputs are the tidy tables the interpretation pipeline writes (``performer.tasks.interpret``):
 
 - ``ism.csv``: one row per (run, gene, SNV): ``model, experiment, run_dir, fold, gene_id, gene, chrom,
   pos`` (0-based), ``ref, alt, snv_id, maf, distance_to_tss`` (bp, ``pos - tss``), ``ism`` (float),

@@ -1,4 +1,4 @@
-"""Variant interpretation of finished runs: ISM, HSVs, drivers, gradient x input and truth checks.
+"""``task=ism``: variant interpretation of finished runs: ISM, HSVs, drivers, gradient x input and truth checks.
 
 For every finished run and each gene it was trained on (``python evaluate.py task=ism runs=...``):
 
@@ -20,10 +20,13 @@ For every finished run and each gene it was trained on (``python evaluate.py tas
   with the standardized attribution (``attribution/<run>__<gene>.npz``);
 * on a simulated cohort (``truth.tsv`` beside the expression file): auROC / auPR of |ISM| and of
   |elastic-net coefficient| for the planted causal SNVs and the ISM sign agreement
-  (``truth_checks.csv``), for genes with h2 above ``truth_min_h2``.
+  (``truth_checks.csv``), for genes with h2 above ``truth_min_h2``;
+* the functional analyses of the variant weights (``functional=true``: :func:`functional`).
 
 Every forward pass goes through :mod:`performer.predict`, in ``interpret_precision`` (default fp32,
-whatever ``precision`` the evaluation or the training used: bf16 rounding swamps ISM differences).
+whatever ``precision`` the evaluation or the training used: bf16 rounding swamps ISM differences). The
+computations are the services of :mod:`performer.interpret`; a run is read through
+:mod:`performer.evaluation.finished_run`.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from omegaconf import DictConfig
 from performer.baselines.elastic_net import elastic_net_baseline, window_predictors
 from performer.baselines.enformer import load_reference_enformer, track_for
 from performer.data.haplotypes import HaplotypeWindow
-from performer.evaluation.evaluate import annotate, heritability, requested_baselines, run_datamodule
+from performer.evaluation.finished_run import annotate, heritability, load_model, run_datamodule
+from performer.evaluation.options import interpretation_precision, requested_baselines
 from performer.interpret.attribution import reference_and_personal_attribution, standardized_attribution
 from performer.interpret.drivers import driver_surrogate, select_drivers
 from performer.interpret.functional import (
@@ -51,29 +55,104 @@ from performer.interpret.functional import (
 from performer.interpret.ism import high_scoring_variants, ism_scores, observed_dosage
 from performer.interpret.plots import write_interpretation_figures
 from performer.interpret.truth import label_truth, recovery_metrics, sign_agreement
-from performer.model.module import PerformerModule
-from performer.predict import PRECISIONS, Model, predict_people
+from performer.predict import Model, predict_people
 from performer.runs import Run, find_runs
 
 log = logging.getLogger(__name__)
 
+VARIANT_KEYS = ["pos", "ref", "alt"]
+"""A variant of an ISM table: an indel and an SNV (or two deletions) can share pos and alt."""
 
-def interpretation_precision(cfg: DictConfig) -> str:
-    """The precision of every forward pass of the interpretation: ``cfg.interpret_precision`` (fp32 by
-    default). ``cfg.precision`` (the evaluation's and the trainer's setting) is deliberately not read.
 
-    Raises:
-        ValueError: ``interpret_precision`` is not ``fp32`` or ``bf16``.
+def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
+    """Interpret every finished run under ``cfg.runs``; write tables and figures to ``out_dir/interpretation``.
+
+    Returns:
+        The ISM table of all runs.
     """
-    precision = str(cfg.get("interpret_precision", "fp32"))
-    if precision not in PRECISIONS:
-        raise ValueError(f"interpret_precision={precision!r}: choose fp32 (default) or bf16")
-    return precision
+    out_dir = Path(out_dir) / "interpretation"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved_path = Path(out_dir).parent / "elastic_net_coefficients.csv"
+    saved = pd.read_csv(saved_path) if saved_path.exists() else None
+    runs = find_runs(cfg.runs)
+    tables = [interpret_run(run, cfg, out_dir, saved) for run in runs]
+    ism = pd.concat([t[0] for t in tables], ignore_index=True)
+    reference = None
+    if "enformer" in requested_baselines(cfg):
+        enformer = load_reference_enformer(cfg.model.pretrained)
+        cache: dict = {}
+        results = [enformer_ism(run, cfg, enformer, cache) for run in runs]
+        reference = pd.concat([r[0] for r in results], ignore_index=True)
+        reference.to_csv(out_dir / "ism_enformer.csv", index=False)
+        pd.concat([r[1] for r in results], ignore_index=True).to_csv(out_dir / "drivers_enformer.csv", index=False)
+    ism.to_csv(out_dir / "ism.csv", index=False)
+    _write_drivers([t[1] for t in tables if t[1] is not None], out_dir)
+    truth = _write_truth_checks([t[2] for t in tables if t[2] is not None], out_dir)
+    if cfg.figures:
+        write_interpretation_figures(ism, truth, out_dir)
+    if cfg.functional:
+        windows = _functional_windows(runs, tables, reference is not None, cfg)
+        truth = next((t[3]["truth"] for t in tables if t[3]["truth"] is not None), None)
+        functional(ism, reference, windows, truth, cfg, out_dir / "functional")
+    return ism
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One run
+# ----------------------------------------------------------------------------------------------------------
+
+
+def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: pd.DataFrame | None):
+    """Interpret one run; returns (ism table, driver table, truth-check table, {"windows", "truth"}).
+
+    Writes the run's ``<run_dir>/ism.csv`` and its gradient x input (``out_dir/attribution``).
+    """
+    datamodule = run_datamodule(run)
+    model = load_model(run)
+    coefficients = _coefficients(run, datamodule, saved_coefficients, cfg.seed)
+    truth_path = datamodule.paths["expression"].parent / "truth.tsv"
+    truth = pd.read_csv(truth_path, sep="\t") if truth_path.exists() else None
+    h2 = heritability(datamodule.paths["expression"])
+    test = datamodule.datasets["test"]
+    test_groups = test.groups()
+
+    ism_tables, driver_rows, truth_rows = [], [], []
+    for gene_id in datamodule.train_gene_ids:
+        g = datamodule.gene_ids.index(gene_id)
+        name = datamodule.gene_names[g]
+        window = datamodule.windows[g]
+        tss = int(datamodule.cohort.genes.at[gene_id, "tss"])
+        table = gene_ism(model, window, tss, cfg)
+        table.insert(0, "gene_id", gene_id)
+        table.insert(1, "gene", name)
+        table = _mark_hsvs(table, coefficients[coefficients["gene_id"] == gene_id], cfg.k)
+
+        items = test_groups[g]
+        table["is_driver"], row = gene_drivers(model, table, window, test, items, cfg)
+        driver_rows.append({"gene_id": gene_id, "gene": name, **row})
+        _save_attribution(model, window, test.person[items], tss, cfg, datamodule.encoding, out_dir, run, name)
+
+        if truth is not None:
+            table = label_truth(table, truth, gene_id)
+            if h2.get(gene_id, 0.0) > cfg.truth_min_h2 and table["is_causal"].any():
+                truth_rows.append({"gene_id": gene_id, "gene": name, "h2": h2[gene_id], **_truth_check(table)})
+        else:
+            table["is_causal"], table["true_beta"] = np.nan, np.nan
+        ism_tables.append(table)
+
+    ism_table = annotate(pd.concat(ism_tables, ignore_index=True), "performer", run, datamodule)
+    ism_table.to_csv(run.files.ism, index=False)
+
+    def as_table(rows: list[dict]) -> pd.DataFrame | None:
+        return annotate(pd.DataFrame(rows), "performer", run, datamodule) if rows else None
+
+    windows = {g: datamodule.windows[datamodule.gene_ids.index(g)] for g in datamodule.train_gene_ids}
+    return ism_table, as_table(driver_rows), as_table(truth_rows), {"windows": windows, "truth": truth}
 
 
 def gene_ism(model: Model, window, tss: int, cfg: DictConfig, track: int | None = None) -> pd.DataFrame:
     """ISM table of one gene window (:func:`~performer.interpret.ism.ism_scores`) with the task's
-    batch size (``cfg.batch_size``) and precision (:func:`interpretation_precision`)."""
+    batch size (``cfg.batch_size``) and precision (:func:`~performer.evaluation.options.interpretation_precision`)."""
     return ism_scores(
         model,
         window,
@@ -91,26 +170,39 @@ def _coefficients(run: Run, datamodule, saved: pd.DataFrame | None, seed: int) -
     Taken from the evaluation's ``elastic_net_coefficients.csv`` when it has rows of every training gene
     with the run's ``window_bp``, ``fold`` and ``train_fraction`` (a table without ``window_bp``, from an
     older evaluation, is not used); else fitted now on the run's train people."""
-    fraction = float(run.cfg.get("train_fraction", 1.0))
+    settings = run.settings
     window_bp = int(datamodule.window_bp)
     if saved is not None and "window_bp" in saved.columns:
         rows = saved[
             (saved["window_bp"] == window_bp)
-            & (saved["fold"] == int(run.cfg.fold))
-            & (saved["train_fraction"] == fraction)
+            & (saved["fold"] == settings.fold)
+            & (saved["train_fraction"] == settings.train_fraction)
         ]
         rows = rows[rows["gene_id"].isin(datamodule.train_gene_ids)]
         if rows["gene_id"].nunique() == len(datamodule.train_gene_ids):
-            return rows.drop_duplicates(["gene_id", "pos", "ref", "alt"])
+            return rows.drop_duplicates(["gene_id", *VARIANT_KEYS])
     log.info(
         "fitting the elastic net for %s (no saved coefficients for window %d bp, fold %s, train fraction %s): "
         "it sets the HSV count",
         run.path,
         window_bp,
-        run.cfg.fold,
-        fraction,
+        settings.fold,
+        settings.train_fraction,
     )
     return elastic_net_baseline(datamodule, seed=seed).coefficients
+
+
+def _mark_hsvs(table: pd.DataFrame, coefficients: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """Add ``en_coef`` (the gene's elastic-net coefficient of each variant, NaN without one), ``hsv_rank`` and
+    ``is_hsv``: the top ``k`` variants by |ISM| (default: the gene's number of non-zero coefficients)."""
+    gene_coefs = coefficients.set_index(VARIANT_KEYS)["coef"]
+    table["en_coef"] = [gene_coefs.get(key, np.nan) for key in zip(*(table[c] for c in VARIANT_KEYS))]
+    k = int(k) if k is not None else int((gene_coefs != 0).sum())
+    hsv = high_scoring_variants(table, k)
+    rank = dict(zip(zip(*(hsv[c] for c in VARIANT_KEYS)), hsv["rank"]))
+    table["hsv_rank"] = [float(rank.get(key, np.nan)) for key in zip(*(table[c] for c in VARIANT_KEYS))]
+    table["is_hsv"] = table["hsv_rank"].notna()
+    return table
 
 
 def gene_drivers(
@@ -158,92 +250,53 @@ def gene_drivers(
     return np.isin(np.arange(len(table)), drivers.drivers), row
 
 
-def interpret_run(run: Run, cfg: DictConfig, out_dir: Path, saved_coefficients: pd.DataFrame | None):
-    """Interpret one run; returns (ism table, driver table, truth-check table, {"windows", "truth"})."""
-    datamodule = run_datamodule(run)
-    model = PerformerModule.load_from_checkpoint(run.checkpoint, map_location="cpu").model
-    coefficients = _coefficients(run, datamodule, saved_coefficients, cfg.seed)
-    truth_path = datamodule.paths["expression"].parent / "truth.tsv"
-    truth = pd.read_csv(truth_path, sep="\t") if truth_path.exists() else None
-    h2 = heritability(datamodule)
-    test = datamodule.datasets["test"]
-    test_groups = test.groups()
+def _save_attribution(
+    model: Model,
+    window,
+    people: np.ndarray,
+    tss: int,
+    cfg: DictConfig,
+    encoding: str,
+    out_dir: Path,
+    run: Run,
+    name: str,
+) -> Path:
+    """Gradient x input of one gene on the reference window and over its test ``people`` (rows of the window),
+    raw and standardized, as ``out_dir/attribution/<run>__<gene>.npz``; returns the path."""
+    attribution = reference_and_personal_attribution(
+        model, window, rows=people, batch_size=int(cfg.attribution_batch_size), encoding=encoding
+    )
+    attribution_dir = out_dir / "attribution"
+    attribution_dir.mkdir(parents=True, exist_ok=True)
+    path = attribution_dir / f"{_slug(run.path)}__{_slug(name)}.npz"
+    np.savez_compressed(
+        path,
+        chrom=window.chrom,
+        positions=attribution.positions,
+        tss=tss,
+        reference=attribution.reference,
+        personal=attribution.personal,
+        standardized_reference=standardized_attribution(attribution.reference),
+        standardized_personal=standardized_attribution(attribution.personal),
+    )
+    return path
 
-    ism_tables, driver_rows, truth_rows = [], [], []
-    for gene_id in datamodule.train_gene_ids:
-        g = datamodule.gene_ids.index(gene_id)
-        name = datamodule.gene_names[g]
-        window = datamodule.windows[g]
-        tss = int(datamodule.cohort.genes.at[gene_id, "tss"])
-        table = gene_ism(model, window, tss, cfg)
-        table.insert(0, "gene_id", gene_id)
-        table.insert(1, "gene", name)
 
-        keys = ["pos", "ref", "alt"]  # an indel and an SNV (or two deletions) can share pos and alt
-        gene_coefs = coefficients[coefficients["gene_id"] == gene_id].set_index(keys)["coef"]
-        table["en_coef"] = [gene_coefs.get(key, np.nan) for key in zip(*(table[c] for c in keys))]
-        k = int(cfg.k) if cfg.k is not None else int((gene_coefs != 0).sum())
-        hsv = high_scoring_variants(table, k)
-        rank = dict(zip(zip(*(hsv[c] for c in keys)), hsv["rank"]))
-        table["hsv_rank"] = [float(rank.get(key, np.nan)) for key in zip(*(table[c] for c in keys))]
-        table["is_hsv"] = table["hsv_rank"].notna()
-
-        items = test_groups[g]
-        people = test.person[items]
-        is_driver, row = gene_drivers(model, table, window, test, items, cfg)
-        table["is_driver"] = is_driver
-        driver_rows.append({"gene_id": gene_id, "gene": name, **row})
-
-        attribution = reference_and_personal_attribution(
-            model, window, rows=people, batch_size=int(cfg.attribution_batch_size), encoding=datamodule.encoding
-        )
-        attribution_dir = out_dir / "attribution"
-        attribution_dir.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            attribution_dir / f"{_slug(run.path)}__{_slug(name)}.npz",
-            chrom=window.chrom,
-            positions=attribution.positions,
-            tss=tss,
-            reference=attribution.reference,
-            personal=attribution.personal,
-            standardized_reference=standardized_attribution(attribution.reference),
-            standardized_personal=standardized_attribution(attribution.personal),
-        )
-
-        if truth is not None:
-            table = label_truth(table, truth, gene_id)
-            if h2.get(gene_id, 0.0) > cfg.truth_min_h2 and table["is_causal"].any():
-                causal = table["is_causal"].to_numpy(bool)
-                ism_rec = recovery_metrics(table["ism"].to_numpy(), causal)
-                en_rec = recovery_metrics(table["en_coef"].fillna(0).to_numpy(), causal)
-                truth_rows.append(
-                    {
-                        "gene_id": gene_id,
-                        "gene": name,
-                        "h2": h2[gene_id],
-                        "n_snvs": len(table),
-                        "n_causal": int(causal.sum()),
-                        "ism_auroc": ism_rec["auroc"],
-                        "ism_aupr": ism_rec["aupr"],
-                        "en_auroc": en_rec["auroc"],
-                        "en_aupr": en_rec["aupr"],
-                        "sign_agreement": sign_agreement(
-                            table["ism"].to_numpy(), table["true_beta"].fillna(0).to_numpy()
-                        ),
-                    }
-                )
-        else:
-            table["is_causal"], table["true_beta"] = np.nan, np.nan
-        ism_tables.append(table)
-
-    ism_table = annotate(pd.concat(ism_tables, ignore_index=True), "performer", run, datamodule)
-    ism_table.to_csv(run.path / "ism.csv", index=False)
-
-    def as_table(rows: list[dict]) -> pd.DataFrame | None:
-        return annotate(pd.DataFrame(rows), "performer", run, datamodule) if rows else None
-
-    windows = {g: datamodule.windows[datamodule.gene_ids.index(g)] for g in datamodule.train_gene_ids}
-    return ism_table, as_table(driver_rows), as_table(truth_rows), {"windows": windows, "truth": truth}
+def _truth_check(table: pd.DataFrame) -> dict:
+    """Recovery of a simulated gene's planted causal variants (``is_causal``, ``true_beta`` of
+    :func:`~performer.interpret.truth.label_truth`) by |ISM| and |elastic-net coefficient|, and ISM sign agreement."""
+    causal = table["is_causal"].to_numpy(bool)
+    ism_rec = recovery_metrics(table["ism"].to_numpy(), causal)
+    en_rec = recovery_metrics(table["en_coef"].fillna(0).to_numpy(), causal)
+    return {
+        "n_snvs": len(table),
+        "n_causal": int(causal.sum()),
+        "ism_auroc": ism_rec["auroc"],
+        "ism_aupr": ism_rec["aupr"],
+        "en_auroc": en_rec["auroc"],
+        "en_aupr": en_rec["aupr"],
+        "sign_agreement": sign_agreement(table["ism"].to_numpy(), table["true_beta"].fillna(0).to_numpy()),
+    }
 
 
 def enformer_ism(run: Run, cfg: DictConfig, enformer, cache: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -291,58 +344,47 @@ def _slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_")
 
 
-def interpret(cfg: DictConfig, out_dir: str | Path) -> pd.DataFrame:
-    """Interpret every finished run under ``cfg.runs``; write tables and figures to ``out_dir/interpretation``.
+# ----------------------------------------------------------------------------------------------------------
+# All runs
+# ----------------------------------------------------------------------------------------------------------
 
-    Returns:
-        The ISM table of all runs.
-    """
-    out_dir = Path(out_dir) / "interpretation"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    saved_path = Path(out_dir).parent / "elastic_net_coefficients.csv"
-    saved = pd.read_csv(saved_path) if saved_path.exists() else None
-    runs = find_runs(cfg.runs)
-    tables = [interpret_run(run, cfg, out_dir, saved) for run in runs]
-    ism = pd.concat([t[0] for t in tables], ignore_index=True)
-    reference = None
-    if "enformer" in requested_baselines(cfg):
-        enformer = load_reference_enformer(cfg.model.pretrained)
-        cache: dict = {}
-        results = [enformer_ism(run, cfg, enformer, cache) for run in runs]
-        reference = pd.concat([r[0] for r in results], ignore_index=True)
-        reference.to_csv(out_dir / "ism_enformer.csv", index=False)
-        pd.concat([r[1] for r in results], ignore_index=True).to_csv(out_dir / "drivers_enformer.csv", index=False)
-    ism.to_csv(out_dir / "ism.csv", index=False)
-    drivers = [t[1] for t in tables if t[1] is not None]
-    if drivers:
-        drivers = pd.concat(drivers, ignore_index=True)
-        drivers.to_csv(out_dir / "drivers.csv", index=False)
-        skipped = drivers["drivers_skipped"][drivers["drivers_skipped"] != ""].value_counts()
-        if len(skipped):
-            log.info("driver selection skipped %d gene-runs: %s", int(skipped.sum()), skipped.to_dict())
-    truth = [t[2] for t in tables if t[2] is not None]
-    truth = pd.concat(truth, ignore_index=True) if truth else pd.DataFrame()
+
+def _write_drivers(tables: list[pd.DataFrame], out_dir: Path) -> None:
+    """Write ``drivers.csv`` (when any run has drivers) and log the genes whose driver selection was skipped."""
+    if not tables:
+        return
+    drivers = pd.concat(tables, ignore_index=True)
+    drivers.to_csv(out_dir / "drivers.csv", index=False)
+    skipped = drivers["drivers_skipped"][drivers["drivers_skipped"] != ""].value_counts()
+    if len(skipped):
+        log.info("driver selection skipped %d gene-runs: %s", int(skipped.sum()), skipped.to_dict())
+
+
+def _write_truth_checks(tables: list[pd.DataFrame], out_dir: Path) -> pd.DataFrame:
+    """Write ``truth_checks.csv`` and print its means when a simulated cohort gave any; returns the table."""
+    truth = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     if len(truth):
         truth.to_csv(out_dir / "truth_checks.csv", index=False)
         print(
             f"causal-SNV recovery over {len(truth)} gene-folds: mean auROC |ISM| {truth['ism_auroc'].mean():.3f}, "
             f"|elastic net| {truth['en_auroc'].mean():.3f}; ISM sign agreement {truth['sign_agreement'].mean():.3f}"
         )
-    if cfg.figures:
-        write_interpretation_figures(ism, truth, out_dir)
-    if cfg.functional:
-        windows = {"performer": {}, "enformer": {}}
-        for table in tables:
-            for gene_id, window in table[3]["windows"].items():
-                windows["performer"].setdefault(gene_id, window)  # one window size per sweep
-        if reference is not None:
-            for run in runs:
-                enformer_dm = run_datamodule(run, window_bp=cfg.enformer_window_bp)  # mapped from the window cache
-                for gene_id in enformer_dm.train_gene_ids:
-                    windows["enformer"].setdefault(gene_id, enformer_dm.windows[enformer_dm.gene_ids.index(gene_id)])
-        truth = next((t[3]["truth"] for t in tables if t[3]["truth"] is not None), None)
-        functional(ism, reference, windows, truth, cfg, out_dir / "functional")
-    return ism
+    return truth
+
+
+def _functional_windows(runs: list[Run], tables: list, with_enformer: bool, cfg: DictConfig) -> dict[str, dict]:
+    """``{"performer": {gene_id: window}, "enformer": {gene_id: window}}`` for :func:`functional`: the first
+    window of each gene (one window size per sweep), the pretrained Enformer's only with its ISM."""
+    windows = {"performer": {}, "enformer": {}}
+    for table in tables:
+        for gene_id, window in table[3]["windows"].items():
+            windows["performer"].setdefault(gene_id, window)
+    if with_enformer:
+        for run in runs:
+            enformer_dm = run_datamodule(run, window_bp=cfg.enformer_window_bp)  # mapped from the window cache
+            for gene_id in enformer_dm.train_gene_ids:
+                windows["enformer"].setdefault(gene_id, enformer_dm.windows[enformer_dm.gene_ids.index(gene_id)])
+    return windows
 
 
 def functional(
