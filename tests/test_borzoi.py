@@ -20,6 +20,7 @@ from performer.model import PerformerModel, PerformerModule, Trunk, build_trunk
 from performer.model.borzoi import BorzoiTrunk
 from performer.model.head import FrozenBatchNorm1d
 from performer.model.loss import performer_loss
+from performer.model.trunk import CheckpointedSequential
 from performer.predict import predict_people, predict_sequences
 
 TINY = dict(
@@ -136,6 +137,21 @@ def test_head_and_module_forward_and_backward():
     assert model.trunk.conv_dna.conv_layer.weight.grad.abs().sum() > 0
     optimiser.step()
     assert torch.equal(norms[0].running_mean, before)
+
+
+def test_activation_checkpointing_gives_the_same_gradients():
+    x = one_hot_batch(2, 1024)
+    grads = []
+    for options in (dict(), dict(use_checkpointing=True, checkpoint_conv=True)):
+        trunk = tiny(**options).train()
+        trunk.embed(x).square().mean().backward()
+        grads.append({name: p.grad for name, p in trunk.named_parameters() if p.grad is not None})
+    assert isinstance(trunk.res_tower, CheckpointedSequential) and isinstance(
+        trunk.transformer[0], CheckpointedSequential
+    )
+    assert grads[0].keys() == grads[1].keys()
+    for name, grad in grads[0].items():
+        torch.testing.assert_close(grads[1][name], grad, msg=name)
 
 
 def test_predict_people_and_ism_through_the_prediction_path(tiny_cohort):

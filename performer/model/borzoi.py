@@ -30,7 +30,7 @@ from borzoi_pytorch.config_borzoi import BorzoiConfig
 from borzoi_pytorch.pytorch_borzoi_transformer import Attention
 from torch import nn
 
-from performer.model.trunk import Trunk, register_trunk
+from performer.model.trunk import Trunk, checkpoint_blocks_, register_trunk
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ class BorzoiTrunk(Borzoi, Trunk):
         keep_heads: bool = False,
         flashed: bool = False,
         init: str = "borzoi",
+        use_checkpointing: bool = False,
+        checkpoint_conv: bool = False,
     ) -> BorzoiTrunk:
         """A randomly initialised Borzoi trunk (borzoi-pytorch's xavier-normal init); defaults are the official
         size (dim 1,536, depth 8, heads 8; 171 M parameters without the human head, 186 M with it).
@@ -95,6 +97,11 @@ class BorzoiTrunk(Borzoi, Trunk):
                 pretrained ones); ``kaiming`` re-initialises every convolution with He-normal weights and zero
                 biases, for training from scratch: with xavier weights a single-base change moves the TSS
                 prediction of a fresh tiny trunk by ~1e-6 (He: ~4e-3), as with Enformer.
+            use_checkpointing: activation checkpointing of each transformer block (as Enformer's option).
+            checkpoint_conv: activation checkpointing of the conv tower (``res_tower``) and the U-net's first
+                down block (``unet1``), which hold most of the activations of a long window; with
+                ``use_checkpointing`` too, both are recomputed in the backward pass. Outputs and gradients are
+                those of the plain trunk (:class:`~performer.model.trunk.CheckpointedSequential`).
 
         Raises:
             ValueError: ``bins_to_return`` odd or below -1, or an unknown ``init``.
@@ -125,6 +132,10 @@ class BorzoiTrunk(Borzoi, Trunk):
                     nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                     if module.bias is not None:
                         nn.init.zeros_(module.bias)
+        if use_checkpointing:
+            checkpoint_blocks_(list(trunk.transformer))
+        if checkpoint_conv:
+            checkpoint_blocks_([trunk.res_tower, trunk.unet1])
         return trunk
 
     @property
@@ -201,7 +212,7 @@ class BorzoiTrunk(Borzoi, Trunk):
             FileNotFoundError: no such directory (see :func:`load_pretrained`).
             RuntimeError: the saved architecture differs from this trunk's (mismatched tensor shapes).
         """
-        state = load_pretrained(path, keep_heads=True).state_dict()
+        state = load_pretrained(path, keep_heads=hasattr(self, "human_head")).state_dict()
         own = self.state_dict()
         self.load_state_dict({k: v for k, v in state.items() if k in own}, strict=True)
 
