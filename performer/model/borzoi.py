@@ -86,7 +86,10 @@ class BorzoiTrunk(Borzoi, Trunk):
         Args:
             dim, depth, heads, attn_dim_key, attn_dim_value: the transformer (and the U-net's width ``dim``);
                 the conv tower's widths are fixed by borzoi-pytorch.
-            dropout_rate, attn_dropout, pos_dropout: dropout as in Borzoi.
+            dropout_rate, attn_dropout, pos_dropout: dropout as in Borzoi (``dropout_rate``: the feed-forward
+                blocks). borzoi-pytorch also hard-codes ``Dropout(0.2)`` after each attention block and
+                ``Dropout(0.1)`` in ``final_joined_convs``, which no option changes: in training mode a trunk
+                with all three options at 0 is still stochastic.
             bins_to_return: centre 32 bp bins kept (Borzoi: 6,144 of 16,384 at 524,288 bp); a shorter window
                 keeps all its ``L // 32`` bins; ``-1`` never crops. Even, so the crop is symmetric.
             keep_heads: keep the human output head (``Conv1d(1920, 7611, 1)``) for :meth:`pretrained_tracks`;
