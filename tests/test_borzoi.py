@@ -210,7 +210,7 @@ def test_flashzoi_without_flash_attn_is_a_clear_error(monkeypatch):
 @pytest.mark.slow
 def test_train_py_with_the_tiny_borzoi(tiny_cohort, tmp_path):
     run_dir = tmp_path / "borzoi"
-    overrides = ["model.window_bp=2048", "batch_size=8", "eval_batch_size=8", "trainer.max_epochs=1"]
+    overrides = ["batch_size=8", "eval_batch_size=8", "trainer.max_epochs=1"]
     run_train(run_dir, "gene=BTNL3", "model=borzoi_tiny", f"data.root={tiny_cohort}", *overrides, "logger=none")
     summary = json.loads((run_dir / "summary.json").read_text())
     assert OmegaConf.load(run_dir / "config.yaml").model.trunk.name == "borzoi"
