@@ -115,7 +115,7 @@ def check_config(cfg: DictConfig) -> None:
 
 
 def build_module(cfg: DictConfig) -> PerformerModule:
-    """The LightningModule of ``cfg.model``; loads local pretrained trunk weights if configured."""
+    """The LightningModule of ``cfg.model``; loads pretrained trunk weights (a local directory or a hub ID) if set."""
     module = PerformerModule(
         trunk=OmegaConf.to_container(cfg.model.trunk, resolve=True),
         lr=cfg.lr,
@@ -123,7 +123,8 @@ def build_module(cfg: DictConfig) -> PerformerModule:
         alpha=cfg.alpha,
     )
     if cfg.model.pretrained and cfg.fit and not cfg.ckpt_path:
-        module.load_pretrained_trunk(to_absolute_path(cfg.model.pretrained))
+        local = to_absolute_path(str(cfg.model.pretrained))  # else a hub ID (owner/name), resolved by the trunk
+        module.load_pretrained_trunk(local if Path(local).exists() else str(cfg.model.pretrained))
     backend = compile_backend(cfg.model.get("compile", False))  # older run configs lack the key
     if backend:
         compile_trunk(module.model.trunk, backend=backend)

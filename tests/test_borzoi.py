@@ -194,7 +194,7 @@ def test_pretrained_round_trip_and_human_head(tmp_path):
     assert saved.n_pretrained_tracks() == 7611 and tracks.shape == (1, 32, 7611) and (tracks > 0).all()
     with pytest.raises(ValueError, match="keep_heads"):
         tiny().n_pretrained_tracks()
-    with pytest.raises(FileNotFoundError, match="never downloads"):
+    with pytest.raises(FileNotFoundError, match="written by save_pretrained"):
         module.load_pretrained_trunk(tmp_path / "nowhere")
 
 

@@ -1,6 +1,10 @@
 """Trunk interface, head and LightningModule: shapes, centre-bin read-out, local pretrained weights, and a
 second trunk that the head, the prediction path and ISM use unchanged."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -100,7 +104,7 @@ def test_pretrained_round_trip_through_save_pretrained(tmp_path):
 
 
 def test_missing_pretrained_path_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="never downloads"):
+    with pytest.raises(FileNotFoundError, match="written by save_pretrained"):
         load_pretrained(tmp_path / "nowhere")
 
 
@@ -285,3 +289,30 @@ def test_a_second_trunk_needs_no_change_to_the_head_predict_or_ism(tiny_cohort):
 
     gxi = gradient_x_input(model, reference[None])[0]
     assert np.abs(gxi[316:356]).sum() > 0 and not gxi[:316].any() and not gxi[356:].any()
+
+
+def test_pretrained_weights_by_hub_id_from_an_offline_hub_cache(tmp_path):
+    """``model.pretrained=owner/name`` goes through huggingface_hub: with HF_HUB_OFFLINE=1 it is read from a cache
+    laid out as huggingface_hub lays it out (``models--owner--name/{refs,snapshots}``), never the network."""
+    trunk = build_trunk(**TINY)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--tiny-enformer"
+    trunk.save_pretrained(repo / "snapshots" / commit, safe_serialization=False)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    script = (
+        "import sys, torch; from performer.model import load_pretrained; "
+        "t = load_pretrained(sys.argv[1]); print(sum(float(p.double().sum()) for p in t.parameters()))"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")}
+    loaded = subprocess.run(
+        [sys.executable, "-c", script, "someone/tiny-enformer"], env=env, capture_output=True, text=True
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    expected = sum(float(p.double().sum()) for p in load_pretrained(repo / "snapshots" / commit).parameters())
+    assert float(loaded.stdout.split()[-1]) == pytest.approx(expected, rel=1e-12)
+
+    missing = subprocess.run(
+        [sys.executable, "-c", script, "someone/not-cached"], env=env, capture_output=True, text=True
+    )
+    assert missing.returncode != 0 and "no Enformer weights on the Hugging Face hub or in its cache" in missing.stderr

@@ -15,8 +15,8 @@ Two traps of borzoi-pytorch 0.5.1 are handled here: ``Attention.positions`` (the
 cached on the first forward, so a later input of another length or device, or a training step after an
 ``inference_mode`` forward, would fail; :meth:`BorzoiTrunk.embed` clears it on every call (it is a
 ``(2 L / 128 - 1, 32)`` table, cheap to rebuild). ``TargetLengthCrop`` raises when the window has fewer bins
-than ``bins_to_return``: the crop is set from each input's length. Weights are only read from a local
-directory; nothing is downloaded.
+than ``bins_to_return``: the crop is set from each input's length. Pretrained weights come from a local
+``save_pretrained`` directory or a Hugging Face hub ID (:func:`~performer.model.trunk.pretrained_dir`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from borzoi_pytorch.config_borzoi import BorzoiConfig
 from borzoi_pytorch.pytorch_borzoi_transformer import Attention
 from torch import nn
 
-from performer.model.trunk import Trunk, checkpoint_blocks_, register_trunk
+from performer.model.trunk import Trunk, checkpoint_blocks_, pretrained_dir, register_trunk
 
 log = logging.getLogger(__name__)
 
@@ -248,21 +248,17 @@ class BorzoiTrunk(Borzoi, Trunk):
 
 
 def load_pretrained(path: str | Path, keep_heads: bool = False) -> BorzoiTrunk:
-    """Load a Borzoi saved with ``save_pretrained`` (borzoi-pytorch's published weights, saved locally).
+    """Load a Borzoi saved with ``save_pretrained``, or from the hub (``johahi/borzoi-replicate-0``).
 
     Args:
-        path: a local directory holding ``config.json`` and the weights.
+        path: a local directory holding ``config.json`` and the weights, or a Hugging Face hub ID, resolved by
+            :func:`~performer.model.trunk.pretrained_dir`.
         keep_heads: keep the human output head (7,611 tracks; the pretrained baseline needs it).
 
     Raises:
-        FileNotFoundError: ``path`` is not a directory with ``config.json`` (never a download).
+        FileNotFoundError: neither a directory with ``config.json`` nor a hub ID that resolves.
     """
-    path = Path(path).expanduser()
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no pretrained Borzoi at {path}: expected a directory written by Borzoi.save_pretrained(dir) with "
-            "config.json and weights. Performer never downloads weights; save them to a local directory first"
-        )
+    path = pretrained_dir(path, "Borzoi")
     trunk = BorzoiTrunk.from_pretrained(str(path), enable_human_head=keep_heads, enable_mouse_head=False)
     log.info("loaded pretrained Borzoi (dim %d, depth %d) from %s", trunk.config.dim, trunk.config.depth, path)
     return trunk

@@ -18,7 +18,7 @@ from enformer_pytorch import Enformer
 from enformer_pytorch.config_enformer import EnformerConfig
 from torch import nn
 
-from performer.model.trunk import Trunk, checkpoint_blocks_, register_trunk
+from performer.model.trunk import Trunk, checkpoint_blocks_, pretrained_dir, register_trunk
 
 log = logging.getLogger(__name__)
 
@@ -217,22 +217,17 @@ def checkpoint_conv_tower_(trunk: Enformer) -> Enformer:
 
 
 def load_pretrained(path: str | Path, keep_heads: bool = False) -> EnformerTrunk:
-    """Load an Enformer saved with ``Enformer.save_pretrained(path, safe_serialization=False)``.
+    """Load an Enformer saved with ``Enformer.save_pretrained(path, safe_serialization=False)``, or from the hub.
 
     Args:
-        path: a local directory holding ``config.json`` and the weights.
+        path: a local directory holding ``config.json`` and the weights, or a Hugging Face hub ID
+            (``EleutherAI/enformer-official-rough``), resolved by :func:`~performer.model.trunk.pretrained_dir`.
         keep_heads: keep the original human/mouse output heads (the pretrained baseline needs them).
 
     Raises:
-        FileNotFoundError: ``path`` is not a directory with ``config.json`` (never a download).
+        FileNotFoundError: neither a directory with ``config.json`` nor a hub ID that resolves.
     """
-    path = Path(path).expanduser()
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no pretrained Enformer at {path}: expected a directory written by "
-            "Enformer.save_pretrained(dir, safe_serialization=False) with config.json and weights. "
-            "Performer never downloads weights; save them to a local directory first"
-        )
+    path = pretrained_dir(path, "Enformer")
     trunk = EnformerTrunk.from_pretrained(str(path), target_length=-1, use_tf_gamma=False)
     if not keep_heads:
         trunk._heads = torch.nn.ModuleDict()

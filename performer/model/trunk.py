@@ -26,6 +26,7 @@ saved before the key existed build the same trunk.
 from __future__ import annotations
 
 import importlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -139,6 +140,45 @@ class Trunk(nn.Module, ABC):
 
 TRUNKS: dict[str, type[Trunk]] = {}
 """Registered trunk classes by ``model.trunk.name``."""
+
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+"""A Hugging Face hub model ID, ``owner/name`` (e.g. ``EleutherAI/enformer-official-rough``)."""
+
+
+def pretrained_dir(source: str | Path, architecture: str) -> Path:
+    """The local directory of pretrained weights named by ``model.pretrained``: a directory written by
+    ``save_pretrained`` (``config.json`` and weights), or a Hugging Face hub ID resolved by
+    ``huggingface_hub.snapshot_download`` into the user's hub cache (``$HF_HOME``; with ``HF_HUB_OFFLINE=1``
+    only from that cache, never the network).
+
+    Args:
+        source: a local directory or a hub ID ``owner/name``; an existing local path always wins.
+        architecture: the trunk's name, for messages (``Enformer``, ``Borzoi``).
+
+    Raises:
+        FileNotFoundError: a local path without ``config.json``, or a hub ID that cannot be resolved (offline and
+            not cached, unknown, no network); the message names the source and the fix.
+    """
+    path = Path(source).expanduser()
+    if not path.exists() and HUB_ID.match(str(source)):
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+        try:
+            path = Path(snapshot_download(str(source), allow_patterns=["*.json", "*.bin", "*.safetensors"]))
+        except (LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as error:
+            raise FileNotFoundError(
+                f"model.pretrained={source}: no {architecture} weights on the Hugging Face hub or in its cache "
+                f"({type(error).__name__}: {error}). Check the ID, the network (HF_HUB_OFFLINE), or give a local "
+                "directory written by save_pretrained"
+            ) from error
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"no pretrained {architecture} at {source}: expected a directory written by save_pretrained (with "
+            "config.json and weights) or a Hugging Face hub ID such as owner/name"
+        )
+    return path
 
 
 def register_trunk(name: str) -> Callable[[type[Trunk]], type[Trunk]]:
