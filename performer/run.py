@@ -121,6 +121,7 @@ def build_module(cfg: DictConfig) -> PerformerModule:
         lr=cfg.lr,
         weight_decay=cfg.weight_decay,
         alpha=cfg.alpha,
+        head=OmegaConf.to_container(cfg.model.head, resolve=True) if cfg.model.get("head") else None,
     )
     if cfg.model.pretrained and cfg.fit and not cfg.ckpt_path:
         local = to_absolute_path(str(cfg.model.pretrained))  # else a hub ID (owner/name), resolved by the trunk
@@ -457,6 +458,8 @@ people split, the model, lr, the schedule, the seeds, the precision and the devi
 
 KEYS_ADDED_LATER = {
     "model.trunk.name": "enformer",
+    "model.head.name": "centre_bin",
+    "model.head.bins": 1,
     "model.compile": False,
     "model.trunk.checkpoint_conv": False,
     "data.indels": False,

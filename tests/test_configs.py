@@ -94,3 +94,9 @@ def test_the_real_cohort_config_finds_its_files():
     dm = build_datamodule(cfg)
     for name in ("vcf", "fasta", "expression", "gene_table"):
         assert dm.paths[name].is_file(), name
+
+
+@pytest.mark.parametrize("head", ["centre_bin", "centre_mean", "attention_pool"])
+def test_every_head_builds_from_the_model_config(head):
+    module = build_module(compose_train("model=enformer_tiny", f"model.head.name={head}", "model.head.bins=4"))
+    assert module.model.head == head and module.hparams.head == {"name": head, "bins": 4}

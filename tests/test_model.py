@@ -316,3 +316,54 @@ def test_pretrained_weights_by_hub_id_from_an_offline_hub_cache(tmp_path):
         [sys.executable, "-c", script, "someone/not-cached"], env=env, capture_output=True, text=True
     )
     assert missing.returncode != 0 and "no Enformer weights on the Hugging Face hub or in its cache" in missing.stderr
+
+
+# ---------------------------------------------------------------- read-outs (model.head)
+
+
+def test_heads_read_out_the_bins_around_the_tss():
+    torch.manual_seed(0)
+    trunk = build_trunk(**TINY, init="kaiming")
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (3, 2048)), 4).float()
+    centre = PerformerModel(trunk).eval()
+    with torch.no_grad():
+        tracks = centre.tracks(x)  # (3, 16 bins), TSS bin 8
+        assert torch.equal(centre(x), tracks[:, 8])  # the paper's read-out, unchanged
+
+        mean = PerformerModel(trunk, head="centre_mean", bins=4).eval()
+        mean.adapter.load_state_dict(centre.adapter.state_dict())
+        assert mean.readout_bins(2048) == slice(6, 10)
+        torch.testing.assert_close(mean(x), tracks[:, 6:10].mean(dim=1))
+
+        pool = PerformerModel(trunk, head="attention_pool", bins=4).eval()
+        pool.adapter.load_state_dict(centre.adapter.state_dict())
+        torch.testing.assert_close(pool(x), mean(x))  # zero-initialised scores: uniform weights
+        pool.attention.weight.normal_()
+        embedding = trunk.embed(x)[:, 6:10]
+        weights = torch.softmax(pool.attention(embedding)[..., 0], dim=1)
+        torch.testing.assert_close(pool(x), (weights * tracks[:, 6:10]).sum(dim=1))
+        assert not torch.allclose(pool(x), mean(x))
+
+    assert set(pool.state_dict()) - set(centre.state_dict()) == {"attention.weight", "attention.bias"}
+    with pytest.raises(ValueError, match="choose one of centre_bin, centre_mean, attention_pool"):
+        PerformerModel(trunk, head="max")
+    with pytest.raises(ValueError, match="do not fit"):
+        PerformerModel(trunk, head="centre_mean", bins=40)(x)
+
+
+def test_attention_pool_head_trains_and_round_trips_through_a_checkpoint(tmp_path):
+    module = PerformerModule(trunk=TINY, lr=1e-3, head=dict(name="attention_pool", bins=4))
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (2, 2048)), 4).float()
+    module.model.attention.weight.data.normal_()
+    module(x).sum().backward()
+    assert module.model.attention.weight.grad.abs().sum() > 0
+    path = tmp_path / "m.ckpt"
+    import lightning
+
+    checkpoint = {"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams)}
+    torch.save({**checkpoint, "pytorch-lightning_version": lightning.__version__}, path)  # as best.ckpt holds
+    loaded = PerformerModule.load_from_checkpoint(path, map_location="cpu")
+    module.eval(), loaded.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), module(x))
+    assert loaded.model.head == "attention_pool" and loaded.model.bins == 4

@@ -33,6 +33,9 @@ class PerformerModule(L.LightningModule):
         lr: AdamW learning rate (paper: 5e-6 for pretrained weights).
         weight_decay: AdamW weight decay.
         alpha: MSE weight of :func:`~performer.model.loss.performer_loss`.
+        head: keyword arguments of the read-out (the model config's ``head`` group: ``name`` one of
+            :data:`~performer.model.head.HEADS`, ``bins``); None (checkpoints saved before the key existed) is
+            the paper's ``centre_bin``.
 
     Batches are dicts from ``GenePeopleDataset``: the inputs (``x`` ``(B, L, 4)``, or ``codes`` or
     ``haplotypes`` ``(B, 2, L)``: :mod:`performer.model.inputs`), ``y`` ``(B,)``, ``gene`` and
@@ -52,10 +55,13 @@ class PerformerModule(L.LightningModule):
     datamodule every gene counts as a training gene.
     """
 
-    def __init__(self, trunk: dict, lr: float = 5e-6, weight_decay: float = 0.0, alpha: float = 0.5):
+    def __init__(
+        self, trunk: dict, lr: float = 5e-6, weight_decay: float = 0.0, alpha: float = 0.5, head: dict | None = None
+    ):
         super().__init__()
         self.save_hyperparameters()
-        self.model = PerformerModel(build_trunk(**trunk))
+        head = dict(head or {})
+        self.model = PerformerModel(build_trunk(**trunk), head=head.pop("name", "centre_bin"), **head)
         self.predictions: dict[str, pd.DataFrame] = {}
         self.gene_metrics: dict[str, pd.DataFrame] = {}
         self._outputs: list[tuple[np.ndarray, ...]] = []
