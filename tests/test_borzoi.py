@@ -13,8 +13,8 @@ from conftest import ROOT, run_train, tiny_datamodule
 from omegaconf import OmegaConf
 from test_interpret import START, make_window
 from test_model import one_hot_batch
+from test_predict import direct_ism
 
-from performer.data.reference import codes_to_one_hot
 from performer.interpret.ism import ism_scores
 from performer.model import PerformerModel, PerformerModule, Trunk, build_trunk
 from performer.model.borzoi import BorzoiTrunk
@@ -171,12 +171,7 @@ def test_predict_people_and_ism_through_the_prediction_path(tiny_cohort):
 
     window = make_window(640, [100, 318, 330, 500])
     table = ism_scores(model, window, tss=START + 320, batch_size=4)
-    reference = torch.from_numpy(codes_to_one_hot(window.codes).astype(np.float32))
-    mutated = reference.repeat(len(table), 1, 1)
-    for row, (offset, alt) in enumerate(zip(window.snvs.pos - START, window.snvs.alt)):
-        mutated[row, offset] = torch.nn.functional.one_hot(torch.tensor(int(alt)), 4).float()
-    with torch.no_grad():
-        brute = (model(mutated) - model(reference[None])).numpy()
+    brute = direct_ism(model, window)  # every mutated sequence through model(x)
     np.testing.assert_allclose(table["ism"], brute, rtol=1e-4, atol=1e-6)
     assert (table["ism"] != 0).any()
 
