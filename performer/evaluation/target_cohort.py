@@ -30,7 +30,7 @@ from performer.data.dataset import GenePeopleDataset, tss_window
 from performer.data.expression import read_expression_bed, read_gene_table, strip_version
 from performer.data.simulate import ensure_demo_cohort
 from performer.data.variants import VariantReader
-from performer.evaluation.finished_run import heritability, run_genes
+from performer.evaluation.finished_run import heritability, load_model, prediction_precision, run_genes
 from performer.predict import predict_people
 from performer.runs import Run, cohort_files, data_setting
 
@@ -316,4 +316,23 @@ def predict_genes(
             "y": y,
             "pred": np.concatenate(parts) if parts else np.zeros(0),
         }
+    )
+
+
+def predict_run_genes(
+    run: Run,
+    target: TargetCohort,
+    genes: pd.DataFrame,
+    rows: dict[str, np.ndarray],
+    precision: str,
+    batch_size: int,
+    bar: tqdm | None = None,
+) -> pd.DataFrame:
+    """A finished run's model on ``rows`` of ``target``: :func:`predict_genes` with the run's own window, indels
+    and encoding, and its precision (``precision``: the evaluation's setting, see
+    :func:`~performer.evaluation.finished_run.prediction_precision`)."""
+    settings = run.settings
+    model, precision = load_model(run), prediction_precision(run, precision)
+    return predict_genes(
+        model, target, genes, rows, settings.window_bp, settings.indels, settings.encoding, precision, batch_size, bar
     )

@@ -23,14 +23,18 @@ from performer.baselines import track_for
 from performer.evaluation.elastic_net_transfer import TRANSFER_COUNTS, apply_elastic_net
 from performer.evaluation.finished_run import (
     annotate,
-    load_model,
-    prediction_precision,
     run_genes,
     run_label,
     run_split_of,
 )
 from performer.evaluation.tables import CROSS_COHORT
-from performer.evaluation.target_cohort import TargetCohort, load_target, predict_genes, shared_genes
+from performer.evaluation.target_cohort import (
+    TargetCohort,
+    load_target,
+    predict_genes,
+    predict_run_genes,
+    shared_genes,
+)
 from performer.metrics import per_gene_metrics
 from performer.runs import Run, read_split
 
@@ -164,21 +168,9 @@ def new_people(run: Run, target: TargetCohort, genes: pd.DataFrame) -> tuple[dic
 
 def _performer_table(run: Run, cfg: DictConfig, target: TargetCohort, genes: pd.DataFrame, rows: dict) -> pd.DataFrame:
     """The run's predictions of its new people (``gene_id, gene, target_gene_id, person, y, pred``)."""
-    settings = run.settings
     total = sum(len(r) for r in rows.values())
     with tqdm(total=total, desc=f"cross-cohort {run_label(run, cfg.runs)}", unit="person-gene", leave=False) as bar:
-        return predict_genes(
-            load_model(run),
-            target,
-            genes,
-            rows,
-            settings.window_bp,
-            settings.indels,
-            settings.encoding,
-            prediction_precision(run, cfg.precision),
-            cfg.batch_size,
-            bar,
-        )
+        return predict_run_genes(run, target, genes, rows, cfg.precision, cfg.batch_size, bar)
 
 
 def _elastic_net_table(

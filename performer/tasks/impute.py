@@ -16,13 +16,11 @@ from performer.evaluation.finished_run import (
     FOLD_GROUP,
     IMPUTATION_COLUMNS,
     annotate,
-    load_model,
-    prediction_precision,
     run_label,
     run_split_of,
 )
 from performer.evaluation.tables import write_table
-from performer.evaluation.target_cohort import TargetCohort, predict_genes, shared_genes, target_of
+from performer.evaluation.target_cohort import TargetCohort, predict_run_genes, shared_genes, target_of
 from performer.runs import Run, find_runs
 
 log = logging.getLogger(__name__)
@@ -113,20 +111,9 @@ def _plans(cfg: DictConfig, runs: list[Run]) -> list[Plan]:
 
 def _impute_run(plan: Plan, cfg: DictConfig, bar: tqdm) -> pd.DataFrame:
     """One run's rows of ``imputed_long`` (without the fold means)."""
-    run, settings = plan.run, plan.run.settings
+    run = plan.run
     rows = {g: np.arange(plan.n_people) for g in plan.genes["target_gene_id"]}
-    table = predict_genes(
-        load_model(run),
-        plan.target,
-        plan.genes,
-        rows,
-        settings.window_bp,
-        settings.indels,
-        settings.encoding,
-        prediction_precision(run, cfg.precision),
-        cfg.batch_size,
-        bar,
-    )
+    table = predict_run_genes(run, plan.target, plan.genes, rows, cfg.precision, cfg.batch_size, bar)
     table["run_split"] = run_split_of(run, list(table["person"]))
     values = {"run": run_label(run, cfg.runs), "cohort": plan.target.name}
     return annotate(table, "performer", run, layout=IMPUTATION_COLUMNS, values=values)
