@@ -39,6 +39,7 @@ from performer.metrics import mean_over_genes
 from performer.model.module import PerformerModule
 from performer.model.trunk import compile_trunk
 from performer.runs import (
+    LATER_SETTINGS,
     RunFiles,
     build_datamodule,
     finished,
@@ -456,20 +457,6 @@ differs from the requested one only in these is reused. Every other key counts (
 people split, the model, lr, the schedule, the seeds, the precision and the devices)."""
 
 
-KEYS_ADDED_LATER = {
-    "model.trunk.name": "enformer",
-    "model.head.name": "centre_bin",
-    "model.head.bins": 1,
-    "model.compile": False,
-    "model.trunk.checkpoint_conv": False,
-    "data.indels": False,
-    "data.encoding": "dosage",
-    "data.unphased": "error",
-}
-"""Keys that configs saved by earlier versions lack, with the value those versions used: a saved config without
-one of them agrees with a requested config that holds that value."""
-
-
 def _flatten(value, prefix: str = "") -> dict:
     """A resolved config as ``{dotted key: value}`` (lists kept whole)."""
     if isinstance(value, dict):
@@ -483,7 +470,7 @@ def _flatten(value, prefix: str = "") -> dict:
 def config_differences(saved: DictConfig, requested: DictConfig) -> dict[str, tuple]:
     """Keys whose values differ between a finished run's saved config and a requested one, outside
     :data:`RESULT_NEUTRAL_KEYS`: ``{key: (saved value, requested value)}`` (``<absent>`` for a missing key)."""
-    old = {**KEYS_ADDED_LATER, **_flatten(OmegaConf.to_container(saved, resolve=True))}
+    old = {**LATER_SETTINGS, **_flatten(OmegaConf.to_container(saved, resolve=True))}  # keys older runs lack
     new = _flatten(OmegaConf.to_container(requested, resolve=True))
 
     def neutral(key: str) -> bool:

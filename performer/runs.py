@@ -138,19 +138,24 @@ def accumulation(cfg: DictConfig) -> int:
     return int(value)
 
 
-LATER_DATA_SETTINGS = {
-    "cache_dir": None,
-    "read_workers": None,
-    "indels": False,
-    "encoding": "dosage",
-    "unphased": "error",
+LATER_SETTINGS = {
+    "data.cache_dir": None,
+    "data.read_workers": None,
+    "data.indels": False,
+    "data.encoding": "dosage",
+    "data.unphased": "error",
+    "model.compile": False,
+    "model.trunk.name": "enformer",
+    "model.trunk.checkpoint_conv": False,
+    "model.head.name": "centre_bin",
+    "model.head.bins": 1,
 }
-"""Data settings added after the first runs were trained, with what a run config without them means."""
+"""Settings added after the first runs were trained (dotted keys), with what a run config without them means."""
 
 
 def data_setting(data: DictConfig, name: str):
-    """``data.<name>``; for a setting of :data:`LATER_DATA_SETTINGS` that an older config lacks, its default."""
-    return data.get(name, LATER_DATA_SETTINGS[name])
+    """``data.<name>``; for a setting of :data:`LATER_SETTINGS` that an older config lacks, its default."""
+    return data.get(name, LATER_SETTINGS[f"data.{name}"])
 
 
 def cohort_files(data: DictConfig) -> dict:
@@ -207,7 +212,7 @@ def build_datamodule(cfg: DictConfig) -> PerformerDataModule:
 @dataclass(frozen=True)
 class RunSettings:
     """The settings of a run's config that evaluation, imputation, scoring and interpretation read, with the
-    defaults an older run config means by their absence (``train_fraction`` 1.0, :data:`LATER_DATA_SETTINGS`).
+    defaults an older run config means by their absence (``train_fraction`` 1.0, :data:`LATER_SETTINGS`).
 
     Attributes:
         fold: the run's fold of the people.
